@@ -1,0 +1,91 @@
+// Package postgres stores tenants and licenses in PostgreSQL through pgx.
+// Every statement on tenant-owned tables runs in a transaction that first
+// sets app.tenant_id, which the row-level security policies compare with
+// each row's tenant_id.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rescuepc/licensing/internal/tenant"
+)
+
+// connectTimeout bounds how long Open waits for the first connection.
+const connectTimeout = 5 * time.Second
+
+// setTenantSQL scopes the current transaction to one tenant. The third
+// argument makes the setting local to the transaction, so a pooled
+// connection never carries a tenant into the next transaction.
+const setTenantSQL = `SELECT set_config('app.tenant_id', $1, true)`
+
+// DB is a pool of connections to the licensing database.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at url and checks that it answers.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create pool: %w", err)
+	}
+
+	pingCtx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database at %s:%d as %q: %w",
+			cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.User, err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Close closes every connection in the pool.
+func (db *DB) Close() { db.pool.Close() }
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	_, err := db.pool.Exec(ctx, ";")
+	return err
+}
+
+// inTenantTx runs fn in a transaction scoped to tenantID. It returns
+// tenant.ErrMissing, without touching the database, when tenantID is empty.
+func (db *DB) inTenantTx(ctx context.Context, tenantID tenant.ID, fn func(pgx.Tx) error) error {
+	if !tenantID.Valid() {
+		return tenant.ErrMissing
+	}
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, setTenantSQL, string(tenantID)); err != nil {
+			return fmt.Errorf("set tenant: %w", err)
+		}
+		return fn(tx)
+	})
+}
+
+// pgErrorCode returns the SQLSTATE of err, or "" when err is not from the
+// server.
+func pgErrorCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// SQLSTATE codes handled by this package.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+)
