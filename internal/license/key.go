@@ -62,7 +62,10 @@ type Hasher struct {
 
 // NewHasher returns a Hasher keyed by secret, which must be at least 32 bytes.
 func NewHasher(secret string) (*Hasher, error) {
-	if len(secret) < minSecretLen {
+	switch {
+	case secret == "":
+		return nil, errors.New("LICENSE_KEY_SECRET is required; generate one with: openssl rand -hex 32")
+	case len(secret) < minSecretLen:
 		return nil, errors.New("LICENSE_KEY_SECRET must be at least 32 characters; generate one with: openssl rand -hex 32")
 	}
 	return &Hasher{secret: []byte(secret)}, nil

@@ -1,0 +1,57 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// Options holds what the API needs to serve requests.
+type Options struct {
+	Logger   *slog.Logger
+	Region   string
+	Version  string
+	Verifier Verifier
+	Database Pinger
+}
+
+// NewHandler returns the router for every endpoint of the API.
+func NewHandler(opts Options) http.Handler {
+	r := chi.NewRouter()
+	r.Use(withRequestID, withRegion(opts.Region), withAccessLog(opts.Logger))
+
+	health := handleHealth(opts.Database, opts.Region, opts.Version, opts.Logger)
+	r.Get("/api/health", health)
+	r.Head("/api/health", health)
+	r.Get("/api/health/live", handleLive)
+	r.Head("/api/health/live", handleLive)
+
+	r.With(withTenant(opts.Logger)).Post("/api/verify-license", handleVerify(opts.Verifier, opts.Logger))
+
+	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
+		writeError(w, req, opts.Logger, &Error{Status: http.StatusNotFound, Code: codeNotFound,
+			Message: "no endpoint at " + req.URL.Path})
+	})
+	r.MethodNotAllowed(handleMethodNotAllowed(r, opts.Logger))
+	return r
+}
+
+// handleMethodNotAllowed answers 405 with an Allow header listing the
+// methods the path accepts.
+func handleMethodNotAllowed(routes chi.Routes, logger *slog.Logger) http.HandlerFunc {
+	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions}
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
+		for _, m := range methods {
+			if routes.Match(chi.NewRouteContext(), m, r.URL.Path) {
+				allowed = append(allowed, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, r, logger, &Error{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed,
+			Message: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allowed, " or ")})
+	}
+}
