@@ -60,7 +60,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("region", c.Region),
 		slog.String("log_level", c.LogLevel.String()),
-		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.String("database_url", Redact(c.DatabaseURL)),
 		slog.Bool("license_key_secret_set", c.LicenseKeySecret != ""),
 	)

@@ -77,6 +77,21 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// accessInfo collects what inner handlers learn about a request, such as
+// its tenant, for the access log line written by the outer middleware.
+type accessInfo struct {
+	tenant tenant.ID
+}
+
+type accessInfoKey struct{}
+
+// setLogTenant records the request's tenant for the access log.
+func setLogTenant(ctx context.Context, id tenant.ID) {
+	if info, ok := ctx.Value(accessInfoKey{}).(*accessInfo); ok {
+		info.tenant = id
+	}
+}
+
 // withAccessLog writes one log line per request, and turns a panic into a
 // logged 500 so one bad request never stops the server.
 func withAccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
@@ -84,6 +99,8 @@ func withAccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rec := &statusRecorder{ResponseWriter: w}
+			info := &accessInfo{}
+			r = r.WithContext(context.WithValue(r.Context(), accessInfoKey{}, info))
 			defer func() {
 				if p := recover(); p != nil {
 					if p == http.ErrAbortHandler {
@@ -94,14 +111,14 @@ func withAccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 						writeJSON(rec, http.StatusInternalServerError, errorBody{Error: errorDetail{Code: codeInternal, Message: "internal error; try again later"}})
 					}
 				}
-				logAccess(logger, r, rec.status, time.Since(start))
+				logAccess(logger, r, info, rec.status, time.Since(start))
 			}()
 			next.ServeHTTP(rec, r)
 		})
 	}
 }
 
-func logAccess(logger *slog.Logger, r *http.Request, status int, elapsed time.Duration) {
+func logAccess(logger *slog.Logger, r *http.Request, info *accessInfo, status int, elapsed time.Duration) {
 	level := slog.LevelInfo
 	switch {
 	case status >= 500:
@@ -109,13 +126,12 @@ func logAccess(logger *slog.Logger, r *http.Request, status int, elapsed time.Du
 	case status >= 400:
 		level = slog.LevelWarn
 	}
-	tid, _ := tenant.FromContext(r.Context())
 	logger.LogAttrs(r.Context(), level, "request",
 		slog.String("method", r.Method),
 		slog.String("route", routePattern(r)),
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-		slog.String("tenant", string(tid)),
+		slog.String("tenant", string(info.tenant)),
 		slog.String("request_id", requestIDFrom(r.Context())),
 	)
 }
@@ -148,6 +164,7 @@ func withTenant(logger *slog.Logger) func(http.Handler) http.Handler {
 				}
 				id = parsed
 			}
+			setLogTenant(r.Context(), id)
 			next.ServeHTTP(w, r.WithContext(tenant.NewContext(r.Context(), id)))
 		})
 	}

@@ -41,6 +41,17 @@ type Database struct {
 // New creates and migrates a database that is dropped when t ends.
 func New(t testing.TB) *Database {
 	t.Helper()
+	db := NewEmpty(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	migrate(t, ctx, db.AdminURL)
+	return db
+}
+
+// NewEmpty creates a database without running migrations, dropped when t
+// ends.
+func NewEmpty(t testing.TB) *Database {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -66,7 +77,6 @@ func New(t testing.TB) *Database {
 		AdminURL: withDatabase(t, base, name, nil),
 		AppURL:   withDatabase(t, base, name, url.UserPassword(appUser, appPassword)),
 	}
-	migrate(t, ctx, db.AdminURL)
 	return db
 }
 
@@ -152,4 +162,29 @@ func redact(raw string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// AppURLVia returns AppURL with its host and port replaced by addr, such
+// as a fault proxy's address.
+func (db *Database) AppURLVia(t testing.TB, addr string) string {
+	t.Helper()
+	u, err := url.Parse(db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = addr
+	return u.String()
+}
+
+// HostPort returns the host:port of the test server.
+func (db *Database) HostPort(t testing.TB) string {
+	t.Helper()
+	u, err := url.Parse(db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Port() == "" {
+		return u.Hostname() + ":5432"
+	}
+	return u.Host
 }
