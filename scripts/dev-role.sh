@@ -9,7 +9,11 @@ cd "$(dirname "$0")/.."
 . .dev/env
 
 psql "$MIGRATION_DATABASE_URL" -q -v ON_ERROR_STOP=1 -v password="$DEV_DB_PASSWORD" <<'SQL'
-SELECT format('CREATE ROLE licensing LOGIN PASSWORD %L IN ROLE licensing_app', :'password')
+SELECT 'CREATE ROLE licensing LOGIN'
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'licensing')
 \gexec
+-- Another checkout may have created the role with its own password.
+SELECT format('ALTER ROLE licensing LOGIN PASSWORD %L', :'password')
+\gexec
+GRANT licensing_app TO licensing;
 SQL

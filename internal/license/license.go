@@ -54,6 +54,7 @@ type License struct {
 	TenantID  string
 	Email     string
 	KeyPrefix string
+	KeyHash   []byte
 	Status    Status
 	Plan      string
 	ExpiresAt *time.Time

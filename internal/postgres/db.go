@@ -27,7 +27,26 @@ const setTenantSQL = `SELECT set_config('app.tenant_id', $1, true)`
 
 // DB is a pool of connections to the licensing database.
 type DB struct {
-	pool *pgxpool.Pool
+	pool      *pgxpool.Pool
+	listeners []ChangeListener
+}
+
+// ChangeListener is called after a transaction that inserted or changed a
+// license has committed, with the license's tenant, email and key hash. A
+// verdict cache uses it to drop entries in the same code path as the write.
+type ChangeListener func(ctx context.Context, tenantID tenant.ID, email string, keyHash []byte)
+
+// OnLicenseChange registers fn to be called after every committed insert or
+// change of a license. Register listeners before serving; the list is not
+// safe to change concurrently with writes.
+func (db *DB) OnLicenseChange(fn ChangeListener) {
+	db.listeners = append(db.listeners, fn)
+}
+
+func (db *DB) notifyChange(ctx context.Context, tenantID tenant.ID, email string, keyHash []byte) {
+	for _, fn := range db.listeners {
+		fn(ctx, tenantID, email, keyHash)
+	}
 }
 
 // Open connects to the database at url and checks that it answers.

@@ -51,7 +51,10 @@ RETURNING xmax = 0`
 // counts them as unchanged. It returns tenant.ErrNotFound for an unknown
 // tenant and *ImportConflictError when a key belongs to another email.
 func (db *DB) ImportLicenses(ctx context.Context, tenantID tenant.ID, list []ImportLicense) (ImportResult, error) {
-	var res ImportResult
+	var (
+		res     ImportResult
+		changed []ImportLicense
+	)
 	err := db.inTenantTx(ctx, tenantID, func(tx pgx.Tx) error {
 		if err := checkTenant(ctx, tx, tenantID); err != nil {
 			return err
@@ -65,8 +68,10 @@ func (db *DB) ImportLicenses(ctx context.Context, tenantID tenant.ID, list []Imp
 			switch outcome {
 			case importInserted:
 				res.Inserted++
+				changed = append(changed, l)
 			case importUpdated:
 				res.Updated++
+				changed = append(changed, l)
 			case importUnchanged:
 				res.Unchanged++
 			case importConflict:
@@ -84,6 +89,9 @@ func (db *DB) ImportLicenses(ctx context.Context, tenantID tenant.ID, list []Imp
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import licenses: %w", err)
+	}
+	for _, l := range changed {
+		db.notifyChange(ctx, tenantID, l.Email, l.KeyHash)
 	}
 	return res, nil
 }

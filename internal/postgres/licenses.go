@@ -13,14 +13,14 @@ import (
 )
 
 // licenseColumns lists the columns that scanLicense reads, in its order.
-const licenseColumns = `id, tenant_id, email, key_prefix, status, plan, expires_at, created_at, updated_at`
+const licenseColumns = `id, tenant_id, email, key_prefix, key_hash, status, plan, expires_at, created_at, updated_at`
 
 // ErrAmbiguousRef is returned when a reference matches more than one license.
 var ErrAmbiguousRef = errors.New("reference matches more than one license; use the license ID")
 
 func scanLicense(row pgx.Row) (license.License, error) {
 	var l license.License
-	err := row.Scan(&l.ID, &l.TenantID, &l.Email, &l.KeyPrefix, &l.Status, &l.Plan,
+	err := row.Scan(&l.ID, &l.TenantID, &l.Email, &l.KeyPrefix, &l.KeyHash, &l.Status, &l.Plan,
 		&l.ExpiresAt, &l.CreatedAt, &l.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return license.License{}, license.ErrNotFound
@@ -89,6 +89,7 @@ func (db *DB) CreateLicense(ctx context.Context, tenantID tenant.ID, nl NewLicen
 	if err != nil {
 		return license.License{}, fmt.Errorf("create license: %w", err)
 	}
+	db.notifyChange(ctx, tenantID, l.Email, l.KeyHash)
 	return l, nil
 }
 
@@ -176,6 +177,9 @@ func (db *DB) SetStatus(ctx context.Context, tenantID tenant.ID, ref Ref, status
 	})
 	if err != nil {
 		return license.License{}, false, fmt.Errorf("set license status: %w", err)
+	}
+	if changed {
+		db.notifyChange(ctx, tenantID, l.Email, l.KeyHash)
 	}
 	return l, changed, nil
 }

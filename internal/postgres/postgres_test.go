@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -302,5 +303,38 @@ func TestExpiredLicenseStillFound(t *testing.T) {
 	}
 	if got := l.CodeAt(time.Now()); got != license.CodeExpired {
 		t.Errorf("code = %s, want EXPIRED", got)
+	}
+}
+
+func TestChangeListener(t *testing.T) {
+	tdb := pgtest.New(t)
+	db, h, ctx := mustOpen(t, tdb.AppURL), mustHasher(t), context.Background()
+	var calls []string
+	db.OnLicenseChange(func(_ context.Context, tid tenant.ID, email string, keyHash []byte) {
+		calls = append(calls, fmt.Sprintf("%s/%s/%x", tid, email, keyHash[:2]))
+	})
+
+	mustLicense(t, db, h, tenant.Default, "a@example.com", "KEY-A")
+	ref := postgres.Ref{KeyHash: h.Hash("KEY-A")}
+	if _, _, err := db.SetStatus(ctx, tenant.Default, ref, license.StatusRevoked); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.SetStatus(ctx, tenant.Default, ref, license.StatusRevoked); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.ImportLicenses(ctx, tenant.Default, []postgres.ImportLicense{{Line: 2, NewLicense: postgres.NewLicense{
+		Email: "b@example.com", KeyHash: h.Hash("KEY-B"), KeyPrefix: "KEY-", Status: license.StatusActive, Plan: "pro",
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	want := []string{
+		fmt.Sprintf("default/a@example.com/%x", h.Hash("KEY-A")[:2]),
+		fmt.Sprintf("default/a@example.com/%x", h.Hash("KEY-A")[:2]),
+		fmt.Sprintf("default/b@example.com/%x", h.Hash("KEY-B")[:2]),
+	}
+	if strings.Join(calls, " ") != strings.Join(want, " ") {
+		t.Errorf("listener calls = %v, want %v (create, one revoke, one import; none for the no-op)", calls, want)
 	}
 }
