@@ -58,7 +58,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServer runs 'licensing serve' until the test ends and waits until
-// its health endpoint answers.
+// its health endpoint responds with 200.
 func startServer(t *testing.T, getenv func(string) string) string {
 	base, _ := startServerWithLogs(t, getenv)
 	return base

@@ -11,7 +11,7 @@ import (
 // on a database that does not answer.
 const healthTimeout = time.Second
 
-// Pinger checks that a dependency answers.
+// Pinger checks that a dependency responds.
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
@@ -23,7 +23,7 @@ type healthResponse struct {
 	Checks  map[string]string `json:"checks"`
 }
 
-// handleHealth reports readiness: 200 when the database answers within
+// handleHealth reports readiness: 200 when the database responds within
 // healthTimeout, 503 otherwise.
 func handleHealth(db Pinger, region, version string, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -38,7 +38,7 @@ func NewHandler(opts Options) http.Handler {
 	return r
 }
 
-// handleMethodNotAllowed answers 405 with an Allow header listing the
+// handleMethodNotAllowed responds 405 with an Allow header listing the
 // methods the path accepts.
 func handleMethodNotAllowed(routes chi.Routes, logger *slog.Logger) http.HandlerFunc {
 	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,

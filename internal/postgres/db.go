@@ -49,7 +49,7 @@ func (db *DB) notifyChange(ctx context.Context, tenantID tenant.ID, email string
 	}
 }
 
-// Open connects to the database at url and checks that it answers.
+// Open connects to the database at url and checks that it responds.
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -73,7 +73,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // Close closes every connection in the pool.
 func (db *DB) Close() { db.pool.Close() }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database responds to a query.
 func (db *DB) Ping(ctx context.Context) error {
 	_, err := db.pool.Exec(ctx, ";")
 	return err
