@@ -31,7 +31,7 @@ func (c *cli) licenses(ctx context.Context, args []string) error {
 	case "import":
 		return c.importLicenses(ctx, args[1:])
 	}
-	return fmt.Errorf("%w: unknown licenses subcommand %q", errUsage, args[0])
+	return fmt.Errorf("%w: unknown licenses subcommand %q: use issue, revoke, suspend, reinstate, list or import", errUsage, args[0])
 }
 
 // issueLicense creates a license and prints its key alone on stdout, so a
@@ -97,6 +97,9 @@ func parseExpiry(expires string, days int, now time.Time) (*time.Time, error) {
 		t, err := time.Parse(time.RFC3339, expires)
 		if err != nil {
 			return nil, fmt.Errorf("%w: --expires %q is invalid: use RFC 3339, such as 2027-01-31T00:00:00Z", errUsage, expires)
+		}
+		if !t.After(now) {
+			return nil, fmt.Errorf("%w: --expires %s is in the past", errUsage, expires)
 		}
 		return &t, nil
 	}
@@ -191,7 +194,13 @@ func (c *cli) listLicenses(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	list, err := db.ListLicenses(ctx, tid, license.NormalizeEmail(*email))
+	addr := license.NormalizeEmail(*email)
+	if addr != "" {
+		if err := license.ValidateEmail(addr); err != nil {
+			return fmt.Errorf("%w: --email %s", errUsage, err)
+		}
+	}
+	list, err := db.ListLicenses(ctx, tid, addr)
 	if err != nil {
 		return err
 	}

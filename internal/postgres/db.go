@@ -64,8 +64,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to database at %s:%d as %q: %w",
-			cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.User, err)
+		return nil, fmt.Errorf("connect to database as %q: %w", cfg.ConnConfig.User, err)
 	}
 	return &DB{pool: pool}, nil
 }
@@ -105,6 +104,6 @@ func pgErrorCode(err error) string {
 
 // SQLSTATE codes handled by this package.
 const (
-	codeUniqueViolation     = "23505"
-	codeForeignKeyViolation = "23503"
+	codeUniqueViolation       = "23505"
+	codeInsufficientPrivilege = "42501"
 )

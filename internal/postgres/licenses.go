@@ -123,10 +123,14 @@ func refArgs(tenantID tenant.ID, ref Ref) []any {
 }
 
 // ListLicenses returns the tenant's licenses, newest first, limited to one
-// email when email is not empty.
+// email when email is not empty. It returns tenant.ErrNotFound for an
+// unknown tenant.
 func (db *DB) ListLicenses(ctx context.Context, tenantID tenant.ID, email string) ([]license.License, error) {
 	var list []license.License
 	err := db.inTenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		if err := checkTenant(ctx, tx, tenantID); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT `+licenseColumns+` FROM licenses
 			WHERE tenant_id = $1 AND ($2 = '' OR email = $2)
 			ORDER BY created_at DESC, id`, string(tenantID), email)
