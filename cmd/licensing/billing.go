@@ -1,0 +1,31 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/rescuepc/licensing/internal/billing"
+	"github.com/rescuepc/licensing/internal/config"
+	"github.com/rescuepc/licensing/internal/license"
+	"github.com/rescuepc/licensing/internal/postgres"
+)
+
+// newBillingService wires the Stripe webhook and checkout endpoints. A
+// missing STRIPE_WEBHOOK_SECRET leaves the webhook answering 503, and a
+// missing STRIPE_SECRET_KEY turns off retrieving sessions from Stripe.
+func newBillingService(cfg config.Config, db *postgres.DB, hasher *license.Hasher, logger *slog.Logger) (*billing.Service, error) {
+	opts := billing.Options{
+		Store:             db,
+		Hasher:            hasher,
+		CheckoutKeySecret: cfg.Stripe.CheckoutKeySecret,
+		WebhookSecrets:    cfg.Stripe.WebhookSecrets,
+		GracePeriod:       cfg.Stripe.GracePeriod,
+		Logger:            logger,
+	}
+	if len(cfg.Stripe.WebhookSecrets) == 0 {
+		logger.Error("STRIPE_WEBHOOK_SECRET is not set: POST /api/webhooks/stripe answers 503 and no Stripe event is accepted")
+	}
+	if cfg.Stripe.SecretKey != "" {
+		opts.Sessions = billing.NewStripeSessions(cfg.Stripe.SecretKey, cfg.Stripe.APIURL)
+	}
+	return billing.NewService(opts)
+}
