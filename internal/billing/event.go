@@ -87,13 +87,13 @@ func (e *expandableID) UnmarshalJSON(b []byte) error {
 
 // checkoutSession is the part of a Checkout Session object used here.
 type checkoutSession struct {
-	ID              string       `json:"id"`
-	Mode            string       `json:"mode"`
-	PaymentStatus   string       `json:"payment_status"`
-	Customer        expandableID `json:"customer"`
-	CustomerEmail   string       `json:"customer_email"`
-	Subscription    expandableID `json:"subscription"`
-	PaymentIntent   expandableID `json:"payment_intent"`
+	ID              string            `json:"id"`
+	Mode            string            `json:"mode"`
+	PaymentStatus   string            `json:"payment_status"`
+	Customer        expandableID      `json:"customer"`
+	CustomerEmail   string            `json:"customer_email"`
+	Subscription    expandableID      `json:"subscription"`
+	PaymentIntent   expandableID      `json:"payment_intent"`
 	Metadata        map[string]string `json:"metadata"`
 	CustomerDetails *struct {
 		Email string `json:"email"`

@@ -58,8 +58,15 @@ type Options struct {
 	// Sessions retrieves checkout sessions from Stripe; nil disables the
 	// fallback for sessions whose webhook has not arrived.
 	Sessions SessionFetcher
-	Logger   *slog.Logger
+	// ProcessTimeout bounds the database work for one event, so a hung
+	// database turns into an error that Stripe retries. Zero means
+	// DefaultProcessTimeout.
+	ProcessTimeout time.Duration
+	Logger         *slog.Logger
 }
+
+// DefaultProcessTimeout is the default bound on processing one event.
+const DefaultProcessTimeout = 10 * time.Second
 
 // Service verifies, records and applies Stripe events and serves checkout
 // sessions' license keys.
@@ -70,6 +77,7 @@ type Service struct {
 	secrets        []string
 	grace          time.Duration
 	sessions       SessionFetcher
+	timeout        time.Duration
 	logger         *slog.Logger
 	seenVersions   sync.Map
 }
@@ -83,9 +91,12 @@ func NewService(opts Options) (*Service, error) {
 	if opts.GracePeriod == 0 {
 		opts.GracePeriod = DefaultGracePeriod
 	}
+	if opts.ProcessTimeout == 0 {
+		opts.ProcessTimeout = DefaultProcessTimeout
+	}
 	return &Service{
 		store: opts.Store, hasher: opts.Hasher, checkoutSecret: opts.CheckoutKeySecret,
-		secrets: opts.WebhookSecrets, grace: opts.GracePeriod, sessions: opts.Sessions, logger: opts.Logger,
+		secrets: opts.WebhookSecrets, grace: opts.GracePeriod, sessions: opts.Sessions, timeout: opts.ProcessTimeout, logger: opts.Logger,
 	}, nil
 }
 
@@ -98,6 +109,8 @@ func (s *Service) Process(ctx context.Context, ev Event) (Outcome, error) {
 }
 
 func (s *Service) process(ctx context.Context, ev Event, retry bool) (Outcome, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	rec := Record{Event: ev, Retry: retry}
 	eff, err := s.effectOf(ctx, ev)
 	var (

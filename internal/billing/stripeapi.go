@@ -23,7 +23,7 @@ func NewStripeSessions(key, apiURL string) *StripeSessions {
 	cfg := &stripe.BackendConfig{
 		HTTPClient:        &http.Client{Timeout: 10 * time.Second},
 		MaxNetworkRetries: stripe.Int64(1),
-		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelError},
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull}, // errors are returned and logged by the caller
 	}
 	if apiURL != "" {
 		cfg.URL = stripe.String(apiURL)

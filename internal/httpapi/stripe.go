@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -87,11 +88,11 @@ func webhookError(r *http.Request, logger *slog.Logger, err error) *Error {
 var checkoutSessionID = regexp.MustCompile(`^cs_[A-Za-z0-9_]{1,250}$`)
 
 type checkoutLicenseResponse struct {
-	LicenseKey string `json:"licenseKey"`
-	Email      string `json:"email"`
-	Status     string `json:"status"`
-	Plan       string `json:"plan"`
-	ExpiresAt  string `json:"expiresAt,omitempty"`
+	LicenseKey string  `json:"licenseKey"`
+	Email      string  `json:"email"`
+	Status     string  `json:"status"`
+	Plan       string  `json:"plan"`
+	ExpiresAt  *string `json:"expiresAt"`
 }
 
 // handleCheckoutLicense returns the license and key of a checkout session,
@@ -118,7 +119,8 @@ func handleCheckoutLicense(b Billing, logger *slog.Logger) http.HandlerFunc {
 		resp := checkoutLicenseResponse{LicenseKey: cl.Key, Email: cl.License.Email,
 			Status: string(cl.License.Status), Plan: cl.License.Plan}
 		if cl.License.ExpiresAt != nil {
-			resp.ExpiresAt = cl.License.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
+			s := cl.License.ExpiresAt.UTC().Format(time.RFC3339)
+			resp.ExpiresAt = &s
 		}
 		writeJSON(w, http.StatusOK, resp)
 	}
