@@ -13,6 +13,13 @@ import (
 // missing STRIPE_WEBHOOK_SECRET leaves the webhook answering 503, and a
 // missing STRIPE_SECRET_KEY turns off retrieving sessions from Stripe.
 func newBillingService(cfg config.Config, db *postgres.DB, hasher *license.Hasher, logger *slog.Logger) (*billing.Service, error) {
+	if len(cfg.Stripe.WebhookSecrets) == 0 {
+		logger.Error("STRIPE_WEBHOOK_SECRET is not set: POST /api/webhooks/stripe answers 503 and no Stripe event is accepted")
+	}
+	return billing.NewService(billingOptions(cfg, db, hasher, logger))
+}
+
+func billingOptions(cfg config.Config, db *postgres.DB, hasher *license.Hasher, logger *slog.Logger) billing.Options {
 	opts := billing.Options{
 		Store:             db,
 		Hasher:            hasher,
@@ -21,11 +28,8 @@ func newBillingService(cfg config.Config, db *postgres.DB, hasher *license.Hashe
 		GracePeriod:       cfg.Stripe.GracePeriod,
 		Logger:            logger,
 	}
-	if len(cfg.Stripe.WebhookSecrets) == 0 {
-		logger.Error("STRIPE_WEBHOOK_SECRET is not set: POST /api/webhooks/stripe answers 503 and no Stripe event is accepted")
-	}
 	if cfg.Stripe.SecretKey != "" {
 		opts.Sessions = billing.NewStripeSessions(cfg.Stripe.SecretKey, cfg.Stripe.APIURL)
 	}
-	return billing.NewService(opts)
+	return opts
 }
