@@ -9,12 +9,12 @@ import (
 	"github.com/rescuepc/licensing/internal/postgres"
 )
 
-// newBillingService wires the Stripe webhook and checkout endpoints. A
-// missing STRIPE_WEBHOOK_SECRET leaves the webhook answering 503, and a
-// missing STRIPE_SECRET_KEY turns off retrieving sessions from Stripe.
+// newBillingService wires the Stripe webhook and checkout endpoints. With
+// STRIPE_WEBHOOK_SECRET missing the webhook responds 503, and with
+// STRIPE_SECRET_KEY missing no session is retrieved from Stripe.
 func newBillingService(cfg config.Config, db *postgres.DB, hasher *license.Hasher, logger *slog.Logger) (*billing.Service, error) {
 	if len(cfg.Stripe.WebhookSecrets) == 0 {
-		logger.Error("STRIPE_WEBHOOK_SECRET is not set: POST /api/webhooks/stripe answers 503 and no Stripe event is accepted")
+		logger.Error("STRIPE_WEBHOOK_SECRET is not set, so POST /api/webhooks/stripe responds 503 and rejects every Stripe event; set it to the endpoint's signing secret")
 	}
 	return billing.NewService(billingOptions(cfg, db, hasher, logger))
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/rescuepc/licensing/internal/tenant"
 )
 
-// Effect is what one event does inside one tenant. Exactly one of Issue,
-// Subscription and Update is set.
+// Effect is the change that one event makes inside one tenant. Exactly one
+// of Issue, Subscription and Update is set.
 type Effect struct {
 	TenantID     tenant.ID
 	Issue        *Issue
@@ -53,7 +53,8 @@ type LicenseUpdate struct {
 	ExtendTo *time.Time
 }
 
-// Outcome is what processing an event did, as recorded in stripe_events.
+// Outcome is the result of processing an event, as recorded in
+// stripe_events.
 type Outcome struct {
 	// Status is applied, ignored, failed or duplicate.
 	Status string

@@ -106,8 +106,8 @@ type subscription struct {
 	Status   string            `json:"status"`
 	Customer expandableID      `json:"customer"`
 	Metadata map[string]string `json:"metadata"`
-	// CurrentPeriodEnd is on the subscription up to API version
-	// 2025-02-24; later versions carry it on each item only.
+	// CurrentPeriodEnd is on the subscription before API version
+	// 2025-03-31.basil, which moved it to each item (Stripe API changelog).
 	CurrentPeriodEnd int64 `json:"current_period_end"`
 	Items            struct {
 		Data []struct {
@@ -132,8 +132,9 @@ type subscriptionDetails struct {
 	Metadata     map[string]string `json:"metadata"`
 }
 
-// invoice is the part of an Invoice object used here. From API version
-// 2025-03-31 the subscription moved to parent.subscription_details.
+// invoice is the part of an Invoice object used here. API version
+// 2025-03-31.basil moved subscription and subscription_details to
+// parent.subscription_details (Stripe API changelog).
 type invoice struct {
 	ID                  string               `json:"id"`
 	Customer            expandableID         `json:"customer"`

@@ -117,6 +117,7 @@ func (s *Service) subscriptionEffect(ctx context.Context, ev Event) (Effect, err
 	if err != nil {
 		return Effect{}, err
 	}
+
 	state := &SubscriptionState{SubscriptionID: sub.ID}
 	status := sub.Status
 	if ev.Type == "customer.subscription.deleted" {
@@ -132,6 +133,7 @@ func (s *Service) subscriptionEffect(ctx context.Context, ev Event) (Effect, err
 	default:
 		return Effect{}, ignore("subscription %s is %s, which changes no license", sub.ID, status)
 	}
+
 	if end := sub.periodEnd(); end > 0 && state.Status != license.StatusRevoked {
 		state.ExpiresAt = s.withGrace(end)
 	}

@@ -13,7 +13,8 @@ import (
 	"github.com/rescuepc/licensing/internal/tenant"
 )
 
-// linkStore knows the tenants of some Stripe objects and nothing else.
+// linkStore is a Store that contains only the tenants of some Stripe
+// objects.
 type linkStore struct {
 	Store
 	links map[string]tenant.ID

@@ -39,8 +39,8 @@ type Store interface {
 var ErrEventNotFound = errors.New("stripe event not found")
 
 // DefaultGracePeriod is how long a subscription's license stays valid
-// after the paid period ends, so a renewal that Stripe retries for a day or
-// two does not lock the buyer out.
+// after the paid period ends, so a renewal payment that succeeds a little
+// late does not lock the buyer out.
 const DefaultGracePeriod = 72 * time.Hour
 
 // Options configure a Service.
@@ -100,10 +100,10 @@ func NewService(opts Options) (*Service, error) {
 	}, nil
 }
 
-// Process applies a verified event exactly once and returns its outcome. A
-// permanent failure is stored and returned as an outcome, not an error; an
-// error means a transient failure after which Stripe should send the event
-// again.
+// Process applies a verified event exactly once and returns its outcome.
+// A permanent failure is stored and returned as the outcome failed. An
+// error means a transient failure, after which Stripe should send the
+// event again.
 func (s *Service) Process(ctx context.Context, ev Event) (Outcome, error) {
 	return s.process(ctx, ev, false)
 }

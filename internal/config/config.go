@@ -29,11 +29,11 @@ type Config struct {
 
 // Stripe holds the settings of the Stripe webhook and checkout endpoints.
 type Stripe struct {
-	// WebhookSecrets are the endpoint signing secrets (whsec_...); an event
+	// WebhookSecrets are the endpoint signing secrets (whsec_...). An event
 	// signed with any of them is accepted. Empty disables the webhook.
 	WebhookSecrets []string
 	// SecretKey is the API key used to retrieve a checkout session whose
-	// webhook has not arrived; empty disables the lookup.
+	// webhook has not arrived. Empty disables the lookup.
 	SecretKey string
 	// APIURL overrides the Stripe API base URL, such as a local stripe-mock.
 	APIURL string

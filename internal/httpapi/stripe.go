@@ -15,8 +15,8 @@ import (
 	"github.com/rescuepc/licensing/internal/tenant"
 )
 
-// maxWebhookBody is the largest Stripe event accepted. Stripe's events are
-// far smaller; the limit only stops abuse.
+// maxWebhookBody is the largest Stripe event accepted, a bound against
+// abuse well above the size of Stripe's events.
 const maxWebhookBody = 512 << 10
 
 // Error codes of the Stripe endpoints.
@@ -41,9 +41,9 @@ type webhookResponse struct {
 	Outcome  string `json:"outcome"`
 }
 
-// handleStripeWebhook verifies a Stripe event and applies it. Permanent
-// failures answer 200 so Stripe stops retrying; transient ones answer 500
-// so it retries.
+// handleStripeWebhook verifies a Stripe event and applies it. A permanent
+// failure gets 200 so Stripe stops sending the event, and a transient one
+// gets 500 so Stripe retries.
 func handleStripeWebhook(b Billing, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))

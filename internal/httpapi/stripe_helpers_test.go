@@ -142,7 +142,7 @@ func (e *stripeEnv) post(payload []byte, signature string) response {
 }
 
 // deliver signs the event with the current secret, sends it and returns
-// the outcome of a 200 answer.
+// the outcome of a 200 response.
 func (e *stripeEnv) deliver(ev stripeEvent) string {
 	e.t.Helper()
 	payload := ev.bytes(e.t)

@@ -250,3 +250,20 @@ func TestStripeCancellationBeforeUpdate(t *testing.T) {
 	}
 	wantState(t, "after late update", e.checkoutLicense(tenant.Default, subSession), license.StatusRevoked, time.Time{})
 }
+
+func TestStripeLateFailedPaymentAfterRecovery(t *testing.T) {
+	e := newStripeEnv(t, "", billing.Options{})
+	e.deliver(checkoutEvent(t, "checkout.session.completed.json"))
+	e.deliver(subscriptionEvent(t, "evt_active", "", checkoutAt+10, "active", periodEnd1))
+	if got := e.deliver(invoicePaid(t, "evt_paid", periodEnd1+200, periodEnd2)); got != billing.StatusApplied {
+		t.Errorf("payment: outcome %q, want applied", got)
+	}
+
+	// The past_due update happened before the payment but arrives after it.
+	late := subscriptionEvent(t, "evt_late_past_due", "", periodEnd1+100, "past_due", periodEnd1)
+	if got := e.deliver(late); got != billing.StatusIgnored {
+		t.Errorf("late past_due: outcome %q, want ignored", got)
+	}
+	wantState(t, "after late past_due", e.checkoutLicense(tenant.Default, subSession),
+		license.StatusActive, at(periodEnd2).Add(grace))
+}

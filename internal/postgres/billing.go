@@ -38,7 +38,7 @@ func recordEvent(ctx context.Context, q querier, rec billing.Record) (bool, erro
 	return true, nil
 }
 
-// querier is what pgx.Tx and pgxpool.Pool share.
+// querier is the query method that pgx.Tx and pgxpool.Pool have in common.
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }

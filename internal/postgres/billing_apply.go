@@ -104,7 +104,7 @@ func linkStripeObjects(ctx context.Context, tx pgx.Tx, tid tenant.ID, ids ...str
 	return nil
 }
 
-// insertLicenseEvent writes one row of a license's status history; from is
+// insertLicenseEvent writes one row of a license's status history. from is
 // empty when the license was just issued.
 func insertLicenseEvent(ctx context.Context, tx pgx.Tx, tid tenant.ID, licenseID string, from, to license.Status, cause string) error {
 	_, err := tx.Exec(ctx, `INSERT INTO license_events (tenant_id, license_id, from_status, to_status, cause)
