@@ -195,6 +195,8 @@ func lockLinkedLicenses(ctx context.Context, tx pgx.Tx, tid tenant.ID, upd billi
 // updateLicense applies upd to one license. It returns a reason instead of
 // a license when the event must not change it.
 func updateLicense(ctx context.Context, tx pgx.Tx, tid tenant.ID, t linkedLicense, upd billing.LicenseUpdate, rec billing.Record) (license.License, string, error) {
+	// NOTE: Stripe's created has a resolution of one second, so two events
+	// of the same second apply in the order they arrive.
 	if t.lastEvent != nil && rec.Created.Before(*t.lastEvent) {
 		return license.License{}, fmt.Sprintf("event is older than the last event applied to license %s", t.ID), nil
 	}
