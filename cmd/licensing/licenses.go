@@ -15,7 +15,7 @@ import (
 
 func (c *cli) licenses(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: licenses takes a subcommand: issue, revoke, suspend, reinstate, list or import", errUsage)
+		return fmt.Errorf("%w: licenses takes a subcommand: issue, revoke, suspend, reinstate, list, show or import", errUsage)
 	}
 	switch args[0] {
 	case "issue":
@@ -30,6 +30,8 @@ func (c *cli) licenses(ctx context.Context, args []string) error {
 		return c.listLicenses(ctx, args[1:])
 	case "import":
 		return c.importLicenses(ctx, args[1:])
+	case "show":
+		return c.showLicense(ctx, args[1:])
 	}
 	return fmt.Errorf("%w: unknown licenses subcommand %q: use issue, revoke, suspend, reinstate, list or import", errUsage, args[0])
 }

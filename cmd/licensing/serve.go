@@ -30,6 +30,11 @@ func (c *cli) serve(ctx context.Context) error {
 		return err
 	}
 
+	billingService, err := newBillingService(c.cfg, db, hasher, logger)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", c.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on HTTP_ADDR %s: %w", c.cfg.HTTPAddr, err)
@@ -41,6 +46,7 @@ func (c *cli) serve(ctx context.Context) error {
 			Version:  version,
 			Verifier: license.NewVerifier(db, hasher),
 			Database: db,
+			Billing:  billingService,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,

@@ -15,6 +15,9 @@ type Options struct {
 	Version  string
 	Verifier Verifier
 	Database Pinger
+	// Billing serves the Stripe webhook and checkout endpoints; nil leaves
+	// them out.
+	Billing Billing
 }
 
 // NewHandler returns the router for every endpoint of the API.
@@ -29,6 +32,11 @@ func NewHandler(opts Options) http.Handler {
 	r.Head("/api/health/live", handleLive)
 
 	r.With(withTenant(opts.Logger)).Post("/api/verify-license", handleVerify(opts.Verifier, opts.Logger))
+	if opts.Billing != nil {
+		r.Post("/api/webhooks/stripe", handleStripeWebhook(opts.Billing, opts.Logger))
+		r.With(withTenant(opts.Logger)).Get("/api/checkout-sessions/{id}/license",
+			handleCheckoutLicense(opts.Billing, opts.Logger))
+	}
 
 	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
 		writeError(w, req, opts.Logger, &Error{Status: http.StatusNotFound, Code: codeNotFound,
