@@ -59,15 +59,6 @@ CREATE INDEX license_events_license_idx ON license_events (tenant_id, license_id
 ALTER TABLE licenses ADD COLUMN last_event_created timestamptz;
 ALTER TABLE licenses ADD COLUMN stripe_payment_intent_id text;
 
-CREATE UNIQUE INDEX licenses_tenant_checkout_session_key
-    ON licenses (tenant_id, stripe_checkout_session_id) WHERE stripe_checkout_session_id IS NOT NULL;
-CREATE INDEX licenses_tenant_subscription_idx
-    ON licenses (tenant_id, stripe_subscription_id) WHERE stripe_subscription_id IS NOT NULL;
-CREATE INDEX licenses_tenant_payment_intent_idx
-    ON licenses (tenant_id, stripe_payment_intent_id) WHERE stripe_payment_intent_id IS NOT NULL;
-CREATE INDEX licenses_tenant_customer_idx
-    ON licenses (tenant_id, stripe_customer_id) WHERE stripe_customer_id IS NOT NULL;
-
 ALTER TABLE stripe_subscriptions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE stripe_subscriptions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON stripe_subscriptions
@@ -89,9 +80,5 @@ DROP TABLE license_events;
 DROP TABLE stripe_subscriptions;
 DROP TABLE stripe_objects;
 DROP TABLE stripe_events;
-DROP INDEX licenses_tenant_checkout_session_key;
-DROP INDEX licenses_tenant_subscription_idx;
-DROP INDEX licenses_tenant_payment_intent_idx;
-DROP INDEX licenses_tenant_customer_idx;
 ALTER TABLE licenses DROP COLUMN stripe_payment_intent_id;
 ALTER TABLE licenses DROP COLUMN last_event_created;
