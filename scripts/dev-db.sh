@@ -6,7 +6,7 @@
 # It uses the PostgreSQL server at DEV_PGHOST:DEV_PGPORT (127.0.0.1:5432) as
 # user postgres when one answers there. Otherwise, when the server binaries
 # are installed, it starts a throwaway cluster under .dev/pgdata on
-# 127.0.0.1:54329. With neither, it says what to install.
+# 127.0.0.1:15439. With neither, it says what to install.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -45,7 +45,7 @@ as_pg_owner() {
 
 start_throwaway_cluster() {
 	local bin=$1
-	port=54329
+	port=15439
 	host=127.0.0.1
 	if pg_isready -q -h "$host" -p "$port" 2>/dev/null; then
 		return 0
