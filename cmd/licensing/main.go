@@ -32,6 +32,7 @@ Commands:
   licenses list --tenant ID [--email EMAIL]
                                          list licenses without their keys
   licenses import --tenant ID FILE.csv   import licenses, all or none
+  healthcheck                            exit 0 when the local server's /api/health answers 200
   version                                print the version
 
 Configuration comes from the environment; see README.md.
@@ -69,6 +70,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if args[0] == "version" {
 		fmt.Fprintln(stdout, version)
 		return nil
+	}
+	if args[0] == "healthcheck" {
+		return healthcheck(ctx, stdout, getenv)
 	}
 
 	cfg, err := config.Load(getenv)
