@@ -16,7 +16,7 @@ import (
 const healthcheckTimeout = 5 * time.Second
 
 // healthcheck requests /api/health from the server listening on HTTP_ADDR
-// on this host and returns an error unless it answers 200. It reads no
+// on this host and returns an error unless it responds 200. It reads no
 // other setting, so a container's HEALTHCHECK needs no DATABASE_URL and no
 // shell tools.
 func healthcheck(ctx context.Context, stdout io.Writer, getenv func(string) string) error {
@@ -38,7 +38,7 @@ func healthcheck(ctx context.Context, stdout io.Writer, getenv func(string) stri
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: %s answered %d: %s", url, resp.StatusCode, body)
+		return fmt.Errorf("healthcheck: %s responded %d: %s", url, resp.StatusCode, body)
 	}
 	fmt.Fprintf(stdout, "%s", body)
 	return nil
