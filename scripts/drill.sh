@@ -11,7 +11,7 @@
 #      both on free loopback ports, then starts cmd/drillload through nginx;
 #   4. deploys green: starts it, waits for its /api/health, migrates,
 #      switches nginx with scripts/nginx-switch.sh, then drains and stops
-#      blue with SIGTERM;
+#      blue with SIGTERM and drops it from nginx's backup line;
 #   5. rolls back the same way: starts blue, switches, drains green;
 #   6. stops the load, prints its counts, and removes everything it made.
 #
@@ -22,7 +22,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-root=$PWD
 admin_url=${DRILL_ADMIN_URL:-${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}
 rate=${DRILL_RATE:-50}
 drain_delay=${DRILL_DRAIN_DELAY:-2s}
@@ -149,6 +148,8 @@ start_nginx() {
 	local port=$1
 	mkdir -p "$work/nginx/conf.d" "$work/nginx/temp" "$work/nginx/logs"
 	chmod 1777 "$work/nginx/temp"
+	# The single quotes keep the names for envsubst to replace.
+	# shellcheck disable=SC2016
 	NGINX_LISTEN=127.0.0.1:$port NGINX_ACTIVE_CONF=$work/nginx/active.conf \
 		envsubst '${NGINX_LISTEN} ${NGINX_ACTIVE_CONF}' \
 		<deploy/nginx/templates/licensing.conf.template >"$work/nginx/conf.d/licensing.conf"
@@ -167,7 +168,7 @@ http {
     include $work/nginx/conf.d/*.conf;
 }
 NGINX
-	switch --write-only blue
+	switch --write-only --alone blue
 	log "starting nginx on 127.0.0.1:$port"
 	nginx_cmd -t -q
 	nginx_cmd
@@ -217,6 +218,7 @@ switch green
 expect_version drill-green
 sleep "$settle"
 stop_color blue
+switch --alone green
 sleep "$settle"
 
 log "rollback: blue"
@@ -225,6 +227,7 @@ switch blue
 expect_version drill-blue
 sleep "$settle"
 stop_color green
+switch --alone blue
 sleep "$settle"
 
 log "stopping the load"
