@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Deploys VERSION of the licensing image to one region's compose stack with
-# no dropped request: starts the idle color on the new image, waits for
-# its /api/health, migrates, switches nginx to it, watches it, then drains
-# the old color and keeps its container for scripts/rollback.sh. A failed
-# step before the switch leaves the old color serving; a failed watch
-# switches back to it.
+# Deploys VERSION of the licensing image to one region's compose stack
+# without dropping a request. It starts the idle color on the new image,
+# waits for its /api/health, migrates and switches nginx to it. After
+# watching the new color, it drains the old one and keeps its container
+# for scripts/rollback.sh. A failed step before the switch leaves the old
+# color serving, and a failed watch switches back to it.
 #
 # Usage: scripts/deploy-blue-green.sh REGION VERSION
 #   REGION   us-east-1 or eu-west-1 (docker-compose.REGION.yml, .env.REGION)

@@ -66,9 +66,9 @@ switch_to() {
 		scripts/nginx-switch.sh "$@" "$color"
 }
 
-# watch_traffic checks the load balancer's /api/health every two seconds
-# for WATCH_SECONDS and the new color's log for errors; it fails on any
-# failed probe or logged error.
+# watch_traffic probes the load balancer's /api/health every two seconds
+# for WATCH_SECONDS, then counts the new color's logged errors. It fails
+# on any failed probe or logged error.
 watch_traffic() {
 	local color=$1 since deadline=$((SECONDS + watch_seconds)) errors
 	since=$(date -u +%FT%TZ)
