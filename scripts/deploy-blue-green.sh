@@ -19,11 +19,16 @@ version=${2:?usage: deploy-blue-green.sh REGION VERSION}
 
 active=$(state_get ACTIVE_COLOR)
 if [ -z "$active" ]; then
-	log "first deploy: starting blue on $version"
+	# The server refuses to start on an unmigrated database, so the first
+	# deploy migrates and creates the server's role before blue starts.
+	log "first deploy: migrating, then starting blue on $version"
 	state_set BLUE_TAG "$version"
-	compose up -d --no-deps blue
+	compose run --rm blue migrate up || fail "migrate up failed"
+	if [ "$region" = us-east-1 ]; then
+		create_app_role || fail "creating the database role 'licensing' failed"
+	fi
+	compose up -d blue
 	wait_healthy blue || fail "blue did not become healthy within ${health_timeout}s"
-	compose run --rm --no-deps blue migrate up || fail "migrate up failed"
 	scripts/nginx-switch.sh --write-only --alone blue
 	compose up -d nginx
 	state_set ACTIVE_COLOR blue

@@ -85,6 +85,23 @@ watch_traffic() {
 	log "$color served ${watch_seconds}s without errors"
 }
 
+# create_app_role creates the server's login role 'licensing' on the
+# primary, a member of licensing_app, or sets its password when it exists.
+create_app_role() {
+	log "creating or updating the database role 'licensing'"
+	# The password goes on standard input, not the command line that ps shows.
+	{
+		printf '\\set password %s\n' "$(sed -n 's/^LICENSING_DB_PASSWORD=//p' ".env.$region")"
+		cat <<'SQL'
+SELECT 'CREATE ROLE licensing LOGIN IN ROLE licensing_app'
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'licensing')
+\gexec
+SELECT format('ALTER ROLE licensing LOGIN PASSWORD %L', :'password')
+\gexec
+SQL
+	} | compose exec -T postgres psql -v ON_ERROR_STOP=1 -U postgres -d licensing
+}
+
 # drain COLOR stops the color with SIGTERM, which drains it first, and
 # keeps its container for a rollback.
 drain() {
