@@ -1,16 +1,24 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 )
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
+// newFlagSet returns a flag set that returns errors instead of exiting.
+// It prints nothing itself; -h prints the flags to stderr.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Flags of licensing %s:\n", name)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
 	return fs
 }
 
@@ -20,7 +28,10 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, fmt.Errorf("%w: help requested", errUsage)
+			}
+			return nil, fmt.Errorf("%w: %s: %v; run 'licensing %s -h' for its flags", errUsage, fs.Name(), err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -13,15 +13,7 @@ import (
 // importLicenses loads a CSV file into a tenant, all rows or none.
 func (c *cli) importLicenses(ctx context.Context, args []string) error {
 	fs := newFlagSet("licenses import", c.stderr)
-	tenantFlag := fs.String("tenant", "", "tenant ID (required)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs("licenses import", pos, "FILE.csv"); err != nil {
-		return err
-	}
-	tid, err := requireTenant(*tenantFlag)
+	tid, pos, err := parseTenantArgs(fs, args, "FILE.csv")
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"regexp"
 	"text/tabwriter"
@@ -14,7 +15,7 @@ import (
 
 func (c *cli) licenses(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: licenses takes a subcommand: issue, revoke, suspend, reinstate, list or import", errUsage)
+		return fmt.Errorf("%w: licenses takes a subcommand: issue, revoke, suspend, reinstate, list, show or import", errUsage)
 	}
 	switch args[0] {
 	case "issue":
@@ -29,27 +30,21 @@ func (c *cli) licenses(ctx context.Context, args []string) error {
 		return c.listLicenses(ctx, args[1:])
 	case "import":
 		return c.importLicenses(ctx, args[1:])
+	case "show":
+		return c.showLicense(ctx, args[1:])
 	}
-	return fmt.Errorf("%w: unknown licenses subcommand %q", errUsage, args[0])
+	return fmt.Errorf("%w: unknown licenses subcommand %q: use issue, revoke, suspend, reinstate, list or import", errUsage, args[0])
 }
 
 // issueLicense creates a license and prints its key alone on stdout, so a
 // script can capture it; the details go to stderr.
 func (c *cli) issueLicense(ctx context.Context, args []string) error {
 	fs := newFlagSet("licenses issue", c.stderr)
-	tenantFlag := fs.String("tenant", "", "tenant ID (required)")
 	email := fs.String("email", "", "customer email (required)")
 	plan := fs.String("plan", license.DefaultPlan, "plan name")
 	expires := fs.String("expires", "", "expiry time in RFC 3339, such as 2027-01-31T00:00:00Z")
 	days := fs.Int("days", 0, "expiry in days from now")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs("licenses issue", pos); err != nil {
-		return err
-	}
-	tid, err := requireTenant(*tenantFlag)
+	tid, _, err := parseTenantArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -105,9 +100,27 @@ func parseExpiry(expires string, days int, now time.Time) (*time.Time, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: --expires %q is invalid: use RFC 3339, such as 2027-01-31T00:00:00Z", errUsage, expires)
 		}
+		if !t.After(now) {
+			return nil, fmt.Errorf("%w: --expires %s is in the past", errUsage, expires)
+		}
 		return &t, nil
 	}
 	return nil, nil
+}
+
+// parseTenantArgs adds the required --tenant flag to fs, parses args and
+// checks that the positional arguments match names.
+func parseTenantArgs(fs *flag.FlagSet, args []string, names ...string) (tenant.ID, []string, error) {
+	tenantFlag := fs.String("tenant", "", "tenant ID (required)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := wantArgs(fs.Name(), pos, names...); err != nil {
+		return "", nil, err
+	}
+	tid, err := requireTenant(*tenantFlag)
+	return tid, pos, err
 }
 
 func requireTenant(s string) (tenant.ID, error) {
@@ -125,15 +138,7 @@ var licenseIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-
 
 func (c *cli) setLicenseStatus(ctx context.Context, verb string, status license.Status, args []string) error {
 	fs := newFlagSet("licenses "+verb, c.stderr)
-	tenantFlag := fs.String("tenant", "", "tenant ID (required)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs("licenses "+verb, pos, "KEY_OR_ID"); err != nil {
-		return err
-	}
-	tid, err := requireTenant(*tenantFlag)
+	tid, pos, err := parseTenantArgs(fs, args, "KEY_OR_ID")
 	if err != nil {
 		return err
 	}
@@ -180,16 +185,8 @@ func (c *cli) licenseRef(arg string) (postgres.Ref, error) {
 // listLicenses prints licenses with their key prefix, never the key.
 func (c *cli) listLicenses(ctx context.Context, args []string) error {
 	fs := newFlagSet("licenses list", c.stderr)
-	tenantFlag := fs.String("tenant", "", "tenant ID (required)")
 	email := fs.String("email", "", "only this customer's licenses")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs("licenses list", pos); err != nil {
-		return err
-	}
-	tid, err := requireTenant(*tenantFlag)
+	tid, _, err := parseTenantArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -199,7 +196,13 @@ func (c *cli) listLicenses(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	list, err := db.ListLicenses(ctx, tid, license.NormalizeEmail(*email))
+	addr := license.NormalizeEmail(*email)
+	if addr != "" {
+		if err := license.ValidateEmail(addr); err != nil {
+			return fmt.Errorf("%w: --email %s", errUsage, err)
+		}
+	}
+	list, err := db.ListLicenses(ctx, tid, addr)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,11 @@ Commands:
   licenses list --tenant ID [--email EMAIL]
                                          list licenses without their keys
   licenses import --tenant ID FILE.csv   import licenses, all or none
+  licenses show --tenant ID KEY_OR_ID    print a license and its status history
+  events list [--failed] [--limit N]     list received Stripe events, newest first
+  events retry EVENT_ID                  apply a failed Stripe event again
+  stripe sign-fixture FILE               print a Stripe-Signature header for FILE,
+                                         signed with the first STRIPE_WEBHOOK_SECRET
   healthcheck                            exit 0 when the local server's /api/health answers 200
   version                                print the version
 
@@ -63,7 +68,11 @@ type cli struct {
 // run executes one command. Tests call it directly with their own
 // environment and writers.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -90,6 +99,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return c.tenants(ctx, args[1:])
 	case "licenses":
 		return c.licenses(ctx, args[1:])
+	case "events":
+		return c.events(ctx, args[1:])
+	case "stripe":
+		return c.stripe(args[1:])
 	}
 	return fmt.Errorf("%w: unknown command %q; run 'licensing help'", errUsage, args[0])
 }

@@ -58,7 +58,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServer runs 'licensing serve' until the test ends and waits until
-// its health endpoint answers.
+// its health endpoint responds with 200.
 func startServer(t *testing.T, getenv func(string) string) string {
 	base, _ := startServerWithLogs(t, getenv)
 	return base
@@ -240,6 +240,12 @@ func TestCommandErrors(t *testing.T) {
 		{"missing tenant flag", testEnv(db.AppURL), []string{"licenses", "list"}, "--tenant is required"},
 		{"unknown command", testEnv(db.AppURL), []string{"frobnicate"}, "unknown command"},
 		{"duplicate tenant", testEnv(db.AppURL), []string{"tenants", "create", "default"}, "already exists"},
+		{"list unknown tenant", testEnv(db.AppURL), []string{"licenses", "list", "--tenant", "nosuch"}, "tenant not found"},
+		{"list bad email", testEnv(db.AppURL), []string{"licenses", "list", "--tenant", "default", "--email", "bad"}, "--email"},
+		{"expiry in the past", testEnv(db.AppURL), []string{"licenses", "issue", "--tenant", "default", "--email", "a@example.com", "--expires", "2020-01-01T00:00:00Z"}, "in the past"},
+		{"bad flag value", testEnv(db.AppURL), []string{"licenses", "issue", "--tenant", "default", "--email", "a@example.com", "--days", "abc"}, "licenses issue -h"},
+		{"migrate as app role", testEnv(db.AppURL), []string{"migrate", "up"}, "MIGRATION_DATABASE_URL"},
+		{"no command", testEnv(db.AppURL), nil, "no command"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,11 @@ func (c *cli) serve(ctx context.Context) error {
 		return err
 	}
 
+	billingService, err := newBillingService(c.cfg, db, hasher, logger)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", c.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on HTTP_ADDR %s: %w", c.cfg.HTTPAddr, err)
@@ -43,6 +48,7 @@ func (c *cli) serve(ctx context.Context) error {
 			Version:  version,
 			Verifier: license.NewVerifier(db, hasher),
 			Database: db,
+			Billing:  billingService,
 			Drain:    drain,
 		})),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -64,7 +70,7 @@ func (c *cli) serve(ctx context.Context) error {
 }
 
 // shutdown drains the server, then stops it. During the drain delay
-// /api/health answers 503 while every request is still served, so load
+// /api/health returns 503 while every request is still served, so load
 // balancers take the server out before its listener closes. Then Shutdown
 // closes the listener and waits up to the shutdown timeout for in-flight
 // requests.

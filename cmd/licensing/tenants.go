@@ -35,7 +35,7 @@ func (c *cli) createTenant(ctx context.Context, args []string) error {
 	}
 	id, err := tenant.Parse(pos[0])
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *name == "" {
 		*name = string(id)

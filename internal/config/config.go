@@ -25,9 +25,27 @@ type Config struct {
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
 	// DrainDelay is how long the server keeps serving after SIGTERM while
-	// /api/health answers 503, so load balancers stop sending it requests
+	// /api/health returns 503, so load balancers stop sending it requests
 	// before it closes its listener. Zero skips the delay.
 	DrainDelay time.Duration
+	Stripe     Stripe
+}
+
+// Stripe holds the settings of the Stripe webhook and checkout endpoints.
+type Stripe struct {
+	// WebhookSecrets are the endpoint signing secrets (whsec_...). An event
+	// signed with any of them is accepted. Empty disables the webhook.
+	WebhookSecrets []string
+	// SecretKey is the API key used to retrieve a checkout session whose
+	// webhook has not arrived. Empty disables the lookup.
+	SecretKey string
+	// APIURL overrides the Stripe API base URL, such as a local stripe-mock.
+	APIURL string
+	// CheckoutKeySecret keys the derivation of a checkout session's license
+	// key. It defaults to LicenseKeySecret.
+	CheckoutKeySecret string
+	// GracePeriod is added to a subscription's period end.
+	GracePeriod time.Duration
 }
 
 // Load reads the configuration through getenv, usually os.Getenv. It
@@ -57,6 +75,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.DrainDelay, err = parseDrainDelay(getenv); err != nil {
 		errs = append(errs, err)
 	}
+	if c.Stripe, err = loadStripe(getenv, c.LicenseKeySecret); err != nil {
+		errs = append(errs, err)
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -65,6 +86,25 @@ func Load(getenv func(string) string) (Config, error) {
 // without Load.
 func HTTPAddr(getenv func(string) string) string {
 	return withDefault(getenv("HTTP_ADDR"), ":3000")
+}
+
+func loadStripe(getenv func(string) string, licenseKeySecret string) (Stripe, error) {
+	s := Stripe{
+		SecretKey:         strings.TrimSpace(getenv("STRIPE_SECRET_KEY")),
+		APIURL:            strings.TrimSpace(getenv("STRIPE_API_URL")),
+		CheckoutKeySecret: getenv("CHECKOUT_KEY_SECRET"),
+	}
+	for _, secret := range strings.Split(getenv("STRIPE_WEBHOOK_SECRET"), ",") {
+		if secret = strings.TrimSpace(secret); secret != "" {
+			s.WebhookSecrets = append(s.WebhookSecrets, secret)
+		}
+	}
+	if s.CheckoutKeySecret == "" {
+		s.CheckoutKeySecret = licenseKeySecret
+	}
+	var err error
+	s.GracePeriod, err = parseDuration(getenv, "LICENSE_GRACE_PERIOD", 72*time.Hour)
+	return s, err
 }
 
 // LogValue lists the settings for the start-up log line, with secrets and
@@ -78,6 +118,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("drain_delay", c.DrainDelay.String()),
 		slog.String("database_url", Redact(c.DatabaseURL)),
 		slog.Bool("license_key_secret_set", c.LicenseKeySecret != ""),
+		slog.Int("stripe_webhook_secrets", len(c.Stripe.WebhookSecrets)),
+		slog.Bool("stripe_secret_key_set", c.Stripe.SecretKey != ""),
+		slog.String("stripe_api_url", Redact(c.Stripe.APIURL)),
+		slog.String("license_grace_period", c.Stripe.GracePeriod.String()),
 	)
 }
 

@@ -39,11 +39,16 @@ func checkJSONContentType(r *http.Request) error {
 // decodeVerifyRequest reads and validates a verify-license body. Every
 // failure is an *Error that names the field at fault.
 func decodeVerifyRequest(body io.Reader) (verifyRequest, error) {
-	var req verifyRequest
+	var decoded *verifyRequest
 	dec := json.NewDecoder(body)
-	if err := dec.Decode(&req); err != nil {
-		return req, decodeError(err)
+	if err := dec.Decode(&decoded); err != nil {
+		return verifyRequest{}, decodeError(err)
 	}
+	if decoded == nil {
+		return verifyRequest{}, &Error{Status: http.StatusBadRequest, Code: codeInvalidJSON,
+			Message: "request body must be a JSON object with email and licenseKey"}
+	}
+	req := *decoded
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {

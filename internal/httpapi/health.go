@@ -12,7 +12,7 @@ import (
 // on a database that does not answer.
 const healthTimeout = time.Second
 
-// Pinger checks that a dependency answers.
+// Pinger checks that a dependency responds.
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
@@ -52,7 +52,7 @@ func (d *Drain) Wrap(next http.Handler) http.Handler {
 }
 
 // handleHealth reports readiness: 503 "draining" once drain has started,
-// otherwise 200 when the database answers within healthTimeout and 503
+// otherwise 200 when the database responds within healthTimeout and 503
 // when it does not.
 func handleHealth(db Pinger, drain *Drain, region, version string, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -40,7 +40,7 @@ func withRequestID(next http.Handler) http.Handler {
 
 func newRequestID() string {
 	b := make([]byte, 12)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms.
+	_, _ = rand.Read(b) // Since Go 1.24, crypto/rand.Read never returns an error.
 	return hex.EncodeToString(b)
 }
 

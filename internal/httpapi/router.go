@@ -17,6 +17,9 @@ type Options struct {
 	Database Pinger
 	// Drain, when set, turns /api/health to 503 once the server drains.
 	Drain *Drain
+	// Billing serves the Stripe webhook and checkout endpoints; nil leaves
+	// them out.
+	Billing Billing
 }
 
 // NewHandler returns the router for every endpoint of the API.
@@ -31,6 +34,11 @@ func NewHandler(opts Options) http.Handler {
 	r.Head("/api/health/live", handleLive)
 
 	r.With(withTenant(opts.Logger)).Post("/api/verify-license", handleVerify(opts.Verifier, opts.Logger))
+	if opts.Billing != nil {
+		r.Post("/api/webhooks/stripe", handleStripeWebhook(opts.Billing, opts.Logger))
+		r.With(withTenant(opts.Logger)).Get("/api/checkout-sessions/{id}/license",
+			handleCheckoutLicense(opts.Billing, opts.Logger))
+	}
 
 	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
 		writeError(w, req, opts.Logger, &Error{Status: http.StatusNotFound, Code: codeNotFound,
@@ -40,7 +48,7 @@ func NewHandler(opts Options) http.Handler {
 	return r
 }
 
-// handleMethodNotAllowed answers 405 with an Allow header listing the
+// handleMethodNotAllowed responds 405 with an Allow header listing the
 // methods the path accepts.
 func handleMethodNotAllowed(routes chi.Routes, logger *slog.Logger) http.HandlerFunc {
 	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,

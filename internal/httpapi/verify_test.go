@@ -124,6 +124,7 @@ func TestVerifyBadInput(t *testing.T) {
 	}{
 		{"malformed JSON", `{"email":`, "application/json", nil, 400, "invalid_json", ""},
 		{"not an object", `["a"]`, "application/json", nil, 400, "invalid_json", ""},
+		{"null body", `null`, "application/json", nil, 400, "invalid_json", ""},
 		{"empty body", ``, "application/json", nil, 400, "invalid_json", ""},
 		{"two objects", `{"email":"a@b.c","licenseKey":"k"}{}`, "application/json", nil, 400, "invalid_json", ""},
 		{"missing email", `{"licenseKey":"K"}`, "application/json", nil, 400, "missing_field", "email"},
@@ -135,6 +136,7 @@ func TestVerifyBadInput(t *testing.T) {
 		{"key wrong type", `{"email":"a@example.com","licenseKey":true}`, "application/json", nil, 400, "invalid_field", "licenseKey"},
 		{"email without at", `{"email":"example.com","licenseKey":"K"}`, "application/json", nil, 400, "invalid_field", "email"},
 		{"email too long", `{"email":"` + long + `","licenseKey":"K"}`, "application/json", nil, 400, "invalid_field", "email"},
+		{"email of 255 characters", `{"email":"` + strings.Repeat("é", 243) + `@example.com","licenseKey":"K"}`, "application/json", nil, 400, "invalid_field", "email"},
 		{"key too long", `{"email":"a@example.com","licenseKey":"` + strings.Repeat("K", 201) + `"}`, "application/json", nil, 400, "invalid_field", "licenseKey"},
 		{"bad tenant", `{"email":"a@example.com","licenseKey":"K"}`, "application/json", map[string]string{"X-Tenant-ID": "Acme Corp"}, 400, "invalid_tenant", "X-Tenant-ID"},
 		{"empty tenant", `{"email":"a@example.com","licenseKey":"K"}`, "application/json", map[string]string{"X-Tenant-ID": " "}, 400, "invalid_tenant", "X-Tenant-ID"},
@@ -174,6 +176,7 @@ func TestVerifyAcceptedInput(t *testing.T) {
 		"unknown fields":     {body: `{"email":"a@example.com","licenseKey":"K","machineId":"abc","version":3}`, contentType: "application/json"},
 		"trailing newline":   {body: "{\"email\":\"a@example.com\",\"licenseKey\":\"K\"}\n", contentType: "application/json"},
 		"254 character mail": {body: `{"email":"` + strings.Repeat("a", 242) + `@example.com","licenseKey":"K"}`, contentType: "application/json"},
+		"254 characters, more bytes": {body: `{"email":"` + strings.Repeat("é", 242) + `@example.com","licenseKey":"K"}`, contentType: "application/json"},
 	}
 	for name, req := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -3,9 +3,11 @@ package license
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
 )
 
-// MaxEmailLength is the longest address that SMTP allows (RFC 5321).
+// MaxEmailLength is the longest address accepted, in characters, after the
+// 254-octet limit of RFC 5321.
 const MaxEmailLength = 254
 
 // NormalizeEmail trims and lowercases an address, the form in which emails
@@ -21,7 +23,7 @@ func ValidateEmail(email string) error {
 	switch {
 	case email == "":
 		return errors.New("is required")
-	case len(email) > MaxEmailLength:
+	case utf8.RuneCountInString(email) > MaxEmailLength:
 		return errors.New("must be at most 254 characters")
 	}
 	at := strings.LastIndexByte(email, '@')

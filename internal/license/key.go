@@ -27,6 +27,12 @@ func NewKey() (string, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
 	}
+	return formatKey(raw), nil
+}
+
+// formatKey writes the low 5 bits of each byte of raw as one symbol, with a
+// dash between groups.
+func formatKey(raw []byte) string {
 	var b strings.Builder
 	for i, r := range raw {
 		if i > 0 && i%keyGroupLen == 0 {
@@ -35,7 +41,22 @@ func NewKey() (string, error) {
 		// 256 is a multiple of 32, so taking the low 5 bits is unbiased.
 		b.WriteByte(keyAlphabet[r&31])
 	}
-	return b.String(), nil
+	return b.String()
+}
+
+// checkoutKeyLabel separates keys derived for checkout sessions from any
+// other use of the same secret.
+const checkoutKeyLabel = "rescuepc checkout session license key v1\x00"
+
+// CheckoutKey derives the license key of a Stripe checkout session as
+// HMAC-SHA-256 of the session ID under secret, written in the format of
+// NewKey from the low 5 bits of the first 30 bytes of the MAC, which gives
+// 150 bits. The same secret and session ID always give the same key, so the
+// key can be shown again without being stored.
+func CheckoutKey(secret, sessionID string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(checkoutKeyLabel + sessionID))
+	return formatKey(mac.Sum(nil)[:keyGroups*keyGroupLen])
 }
 
 // NormalizeKey trims the spaces around a key as typed or pasted.

@@ -115,3 +115,21 @@ func TestKeyPrefix(t *testing.T) {
 		t.Errorf("KeyPrefix of a short key = %q, want AB", got)
 	}
 }
+
+func TestCheckoutKey(t *testing.T) {
+	format := regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){5}$`)
+	secret := strings.Repeat("s", 32)
+	key := CheckoutKey(secret, "cs_test_a1")
+	if !format.MatchString(key) {
+		t.Fatalf("key %q does not match %s", key, format)
+	}
+	if again := CheckoutKey(secret, "cs_test_a1"); again != key {
+		t.Errorf("same session gave %q then %q", key, again)
+	}
+	if other := CheckoutKey(secret, "cs_test_a2"); other == key {
+		t.Error("two sessions gave the same key")
+	}
+	if other := CheckoutKey(strings.Repeat("t", 32), "cs_test_a1"); other == key {
+		t.Error("key does not depend on the secret")
+	}
+}

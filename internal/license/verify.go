@@ -25,7 +25,7 @@ type Verdict struct {
 // Valid reports whether the verdict grants use of the product.
 func (v Verdict) Valid() bool { return v.Code == CodeValid }
 
-// Verifier answers license checks from a Finder.
+// Verifier computes verdicts for license checks from a Finder.
 type Verifier struct {
 	finder Finder
 	hasher *Hasher

@@ -49,7 +49,7 @@ func (db *DB) notifyChange(ctx context.Context, tenantID tenant.ID, email string
 	}
 }
 
-// Open connects to the database at url and checks that it answers.
+// Open connects to the database at url and checks that it responds.
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -64,8 +64,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to database at %s:%d as %q: %w",
-			cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.User, err)
+		return nil, fmt.Errorf("connect to database as %q: %w", cfg.ConnConfig.User, err)
 	}
 	return &DB{pool: pool}, nil
 }
@@ -73,7 +72,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // Close closes every connection in the pool.
 func (db *DB) Close() { db.pool.Close() }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database responds to a query.
 func (db *DB) Ping(ctx context.Context) error {
 	_, err := db.pool.Exec(ctx, ";")
 	return err
@@ -105,6 +104,6 @@ func pgErrorCode(err error) string {
 
 // SQLSTATE codes handled by this package.
 const (
-	codeUniqueViolation     = "23505"
-	codeForeignKeyViolation = "23503"
+	codeUniqueViolation       = "23505"
+	codeInsufficientPrivilege = "42501"
 )

@@ -123,10 +123,14 @@ func refArgs(tenantID tenant.ID, ref Ref) []any {
 }
 
 // ListLicenses returns the tenant's licenses, newest first, limited to one
-// email when email is not empty.
+// email when email is not empty. It returns tenant.ErrNotFound for an
+// unknown tenant.
 func (db *DB) ListLicenses(ctx context.Context, tenantID tenant.ID, email string) ([]license.License, error) {
 	var list []license.License
 	err := db.inTenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		if err := checkTenant(ctx, tx, tenantID); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT `+licenseColumns+` FROM licenses
 			WHERE tenant_id = $1 AND ($2 = '' OR email = $2)
 			ORDER BY created_at DESC, id`, string(tenantID), email)
@@ -156,8 +160,13 @@ var allowedFrom = map[license.Status][]license.Status{
 // status from its current one.
 var ErrTransition = errors.New("status change not allowed")
 
-// SetStatus moves the referenced license to status and returns it with
-// changed set, or unchanged when it already had that status. It returns
+// OperatorCause is the cause recorded in a license's history for a status
+// change made with the licensing command.
+const OperatorCause = "operator"
+
+// SetStatus moves the referenced license to status, records the change in
+// its history, and returns it with changed set, or unchanged when it
+// already had that status. It returns
 // license.ErrNotFound, ErrAmbiguousRef or ErrTransition.
 func (db *DB) SetStatus(ctx context.Context, tenantID tenant.ID, ref Ref, status license.Status) (l license.License, changed bool, err error) {
 	err = db.inTenantTx(ctx, tenantID, func(tx pgx.Tx) error {
@@ -168,12 +177,16 @@ func (db *DB) SetStatus(ctx context.Context, tenantID tenant.ID, ref Ref, status
 		if !canMove(l.Status, status) {
 			return fmt.Errorf("%w: license %s is %s and cannot become %s", ErrTransition, l.ID, l.Status, status)
 		}
+		from := l.Status
 		l, err = scanLicense(tx.QueryRow(ctx, `
 			UPDATE licenses SET status = $3, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2
 			RETURNING `+licenseColumns, string(tenantID), l.ID, status))
-		changed = err == nil
-		return err
+		if err != nil {
+			return err
+		}
+		changed = true
+		return insertLicenseEvent(ctx, tx, tenantID, l.ID, from, status, OperatorCause)
 	})
 	if err != nil {
 		return license.License{}, false, fmt.Errorf("set license status: %w", err)

@@ -52,6 +52,10 @@ func (m *Migrator) Close() error { return m.provider.Close() }
 // Up applies every pending migration and returns how many it applied.
 func (m *Migrator) Up(ctx context.Context) (int, error) {
 	results, err := m.provider.Up(ctx)
+	if pgErrorCode(err) == codeInsufficientPrivilege {
+		return len(results), fmt.Errorf("migrate up: %w; migrations must run as the tables' owner: "+
+			"set MIGRATION_DATABASE_URL to that role's connection string", err)
+	}
 	if err != nil {
 		return len(results), fmt.Errorf("migrate up: %w", err)
 	}

@@ -66,6 +66,21 @@ func mustConnect(t testing.TB, url string) *pgx.Conn {
 	return conn
 }
 
+// mustBeginAs begins a transaction on conn scoped to tenant id, as the
+// store does.
+func mustBeginAs(t testing.TB, conn *pgx.Conn, id tenant.ID) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, string(id)); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 func TestFindByKeyScopedToTenant(t *testing.T) {
 	tdb := pgtest.New(t)
 	db, h, ctx := mustOpen(t, tdb.AppURL), mustHasher(t), context.Background()
@@ -103,14 +118,8 @@ func TestRowSecurityAsAppRole(t *testing.T) {
 		t.Errorf("no tenant set: saw %d licenses, want 0", n)
 	}
 
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := mustBeginAs(t, conn, "acme")
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', 'acme', true)`); err != nil {
-		t.Fatal(err)
-	}
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM licenses WHERE tenant_id = 'default'`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
@@ -147,15 +156,9 @@ func TestRowSecurityRejectsCrossTenantWrites(t *testing.T) {
 	}
 	for name, stmt := range cases {
 		t.Run(name, func(t *testing.T) {
-			tx, err := conn.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tx := mustBeginAs(t, conn, "acme")
 			defer tx.Rollback(ctx)
-			if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', 'acme', true)`); err != nil {
-				t.Fatal(err)
-			}
-			_, err = tx.Exec(ctx, stmt)
+			_, err := tx.Exec(ctx, stmt)
 			if err == nil || !strings.Contains(err.Error(), "row-level security") {
 				t.Errorf("err = %v, want a row-level security violation", err)
 			}
@@ -170,15 +173,9 @@ func TestRowSecurityRejectsMovingRowToOtherTenant(t *testing.T) {
 	mustLicense(t, db, h, "acme", "a@example.com", "KEY-A")
 	conn := mustConnect(t, tdb.AppURL)
 
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := mustBeginAs(t, conn, "acme")
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', 'acme', true)`); err != nil {
-		t.Fatal(err)
-	}
-	_, err = tx.Exec(ctx, `UPDATE licenses SET tenant_id = 'default'`)
+	_, err := tx.Exec(ctx, `UPDATE licenses SET tenant_id = 'default'`)
 	if err == nil || !strings.Contains(err.Error(), "row-level security") {
 		t.Errorf("err = %v, want a row-level security violation", err)
 	}

@@ -49,7 +49,7 @@ func checkTenant(ctx context.Context, tx pgx.Tx, id tenant.ID) error {
 		return fmt.Errorf("look up tenant: %w", err)
 	}
 	if !exists {
-		return fmt.Errorf("%w: %s", tenant.ErrNotFound, id)
+		return fmt.Errorf("%w: %s (see 'licensing tenants list')", tenant.ErrNotFound, id)
 	}
 	return nil
 }
