@@ -25,8 +25,8 @@ type healthResponse struct {
 }
 
 // Drain marks a server that is shutting down. Once Start is called,
-// /api/health returns 503 with status "draining" and every response asks
-// the client to close its connection, while requests are still served.
+// /api/health returns 503 with status "draining" and every response
+// carries "Connection: close", while requests are still served.
 // The zero value is a server that is not draining.
 type Drain struct {
 	draining atomic.Bool
