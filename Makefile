@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: help build run test fuzz lint
+.PHONY: help build run test fuzz lint drill
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,3 +26,6 @@ fuzz: ## Fuzz the verify-license request decoder for FUZZTIME
 lint: ## Check formatting and vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo 'run gofmt -w on the files above'; exit 1; }
 	go vet ./...
+
+drill: ## Deploy green and roll back to blue behind nginx under load; fail on any non-2xx
+	scripts/drill.sh

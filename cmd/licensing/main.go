@@ -37,6 +37,7 @@ Commands:
   events retry EVENT_ID                  apply a failed Stripe event again
   stripe sign-fixture FILE               print a Stripe-Signature header for FILE,
                                          signed with the first STRIPE_WEBHOOK_SECRET
+  healthcheck                            exit 0 when the local server's /api/health answers 200
   version                                print the version
 
 Configuration comes from the environment; see README.md.
@@ -78,6 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if args[0] == "version" {
 		fmt.Fprintln(stdout, version)
 		return nil
+	}
+	if args[0] == "healthcheck" {
+		return healthcheck(ctx, stdout, getenv)
 	}
 
 	cfg, err := config.Load(getenv)

@@ -23,7 +23,7 @@ const testSecret = "test-secret-test-secret-test-secret-0123"
 // testEnv returns an environment for run with the given database and
 // extra variables.
 func testEnv(dbURL string, extra ...string) func(string) string {
-	vars := map[string]string{"DATABASE_URL": dbURL, "LICENSE_KEY_SECRET": testSecret, "LOG_LEVEL": "warn"}
+	vars := map[string]string{"DATABASE_URL": dbURL, "LICENSE_KEY_SECRET": testSecret, "LOG_LEVEL": "warn", "DRAIN_DELAY": "0s"}
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]
 	}
@@ -96,6 +96,14 @@ func startServerWithLogs(t *testing.T, getenv func(string) string) (string, *syn
 		}
 	})
 
+	return waitHealthy(t, getenv, done, logs), logs
+}
+
+// waitHealthy waits until the server started by run answers 200 on
+// /api/health and returns its base URL. It fails the test when run
+// returns first.
+func waitHealthy(t *testing.T, getenv func(string) string, done <-chan error, logs *syncBuffer) string {
+	t.Helper()
 	base := "http://" + getenv("HTTP_ADDR")
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		select {
@@ -106,12 +114,12 @@ func startServerWithLogs(t *testing.T, getenv func(string) string) (string, *syn
 		if resp, err := http.Get(base + "/api/health"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return base, logs
+				return base
 			}
 		}
 	}
 	t.Fatalf("server did not become healthy:\n%s", logs.String())
-	return "", nil
+	return ""
 }
 
 func verify(t *testing.T, base, tenantID, email, key string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -39,15 +40,17 @@ func (c *cli) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on HTTP_ADDR %s: %w", c.cfg.HTTPAddr, err)
 	}
+	drain := &httpapi.Drain{}
 	srv := &http.Server{
-		Handler: httpapi.NewHandler(httpapi.Options{
+		Handler: drain.Wrap(httpapi.NewHandler(httpapi.Options{
 			Logger:   logger,
 			Region:   c.cfg.Region,
 			Version:  version,
 			Verifier: license.NewVerifier(db, hasher),
 			Database: db,
 			Billing:  billingService,
-		}),
+			Drain:    drain,
+		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      15 * time.Second,
@@ -63,15 +66,29 @@ func (c *cli) serve(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	return c.shutdown(logger, srv, drain)
+}
 
+// shutdown drains the server, then stops it. During the drain delay
+// /api/health returns 503 while every request is still served, so load
+// balancers take the server out before its listener closes. Then Shutdown
+// closes the listener and waits up to the shutdown timeout for in-flight
+// requests.
+func (c *cli) shutdown(logger *slog.Logger, srv *http.Server, drain *httpapi.Drain) error {
 	start := time.Now()
+	drain.Start()
+	logger.Info("drain started", "drain_delay", c.cfg.DrainDelay.String())
+	time.Sleep(c.cfg.DrainDelay)
+	logger.Info("drain finished", "duration_ms", time.Since(start).Milliseconds())
+
+	shutdownStart := time.Now()
 	logger.Info("shutdown started", "timeout", c.cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.cfg.ShutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	logger.Info("server stopped", "addr", ln.Addr().String(), "version", version,
-		"shutdown_ms", time.Since(start).Milliseconds())
+	logger.Info("server stopped", "version", version,
+		"shutdown_ms", time.Since(shutdownStart).Milliseconds(), "total_ms", time.Since(start).Milliseconds())
 	return nil
 }

@@ -24,7 +24,11 @@ type Config struct {
 	Region           string
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
-	Stripe           Stripe
+	// DrainDelay is how long the server keeps serving after SIGTERM while
+	// /api/health returns 503, so load balancers stop sending it requests
+	// before it closes its listener. Zero skips the delay.
+	DrainDelay time.Duration
+	Stripe     Stripe
 }
 
 // Stripe holds the settings of the Stripe webhook and checkout endpoints.
@@ -51,7 +55,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL:          strings.TrimSpace(getenv("DATABASE_URL")),
 		MigrationDatabaseURL: strings.TrimSpace(getenv("MIGRATION_DATABASE_URL")),
 		LicenseKeySecret:     getenv("LICENSE_KEY_SECRET"),
-		HTTPAddr:             withDefault(getenv("HTTP_ADDR"), ":3000"),
+		HTTPAddr:             HTTPAddr(getenv),
 		Region:               withDefault(getenv("APP_REGION"), "local"),
 	}
 	var errs []error
@@ -68,10 +72,20 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ShutdownTimeout, err = parseDuration(getenv, "SHUTDOWN_TIMEOUT", 15*time.Second); err != nil {
 		errs = append(errs, err)
 	}
+	if c.DrainDelay, err = parseDrainDelay(getenv); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Stripe, err = loadStripe(getenv, c.LicenseKeySecret); err != nil {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
+}
+
+// HTTPAddr returns the server's listen address from HTTP_ADDR, :3000 when
+// unset. Commands that need no database, such as healthcheck, read it
+// without Load.
+func HTTPAddr(getenv func(string) string) string {
+	return withDefault(getenv("HTTP_ADDR"), ":3000")
 }
 
 func loadStripe(getenv func(string) string, licenseKeySecret string) (Stripe, error) {
@@ -101,6 +115,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("region", c.Region),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
+		slog.String("drain_delay", c.DrainDelay.String()),
 		slog.String("database_url", Redact(c.DatabaseURL)),
 		slog.Bool("license_key_secret_set", c.LicenseKeySecret != ""),
 		slog.Int("stripe_webhook_secrets", len(c.Stripe.WebhookSecrets)),
@@ -125,6 +140,20 @@ func parseDuration(getenv func(string) string, name string, def time.Duration) (
 	d, err := time.ParseDuration(raw)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%s %q is invalid: use a positive duration such as 15s", name, raw)
+	}
+	return d, nil
+}
+
+// parseDrainDelay reads DRAIN_DELAY, 5s when unset. Unlike the other
+// durations it may be zero.
+func parseDrainDelay(getenv func(string) string) (time.Duration, error) {
+	raw := strings.TrimSpace(getenv("DRAIN_DELAY"))
+	if raw == "" {
+		return 5 * time.Second, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("DRAIN_DELAY %q is invalid: use a duration of zero or more such as 5s", raw)
 	}
 	return d, nil
 }

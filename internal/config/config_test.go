@@ -18,6 +18,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.HTTPAddr != ":3000" || c.Region != "local" || c.ShutdownTimeout != 15*time.Second {
 		t.Errorf("defaults = %q %q %v", c.HTTPAddr, c.Region, c.ShutdownTimeout)
 	}
+	if c.DrainDelay != 5*time.Second {
+		t.Errorf("DrainDelay = %v, want 5s", c.DrainDelay)
+	}
 	if c.MigrationDatabaseURL != c.DatabaseURL {
 		t.Errorf("MigrationDatabaseURL = %q, want DATABASE_URL", c.MigrationDatabaseURL)
 	}
@@ -31,11 +34,11 @@ func TestLoadMissingDatabaseURL(t *testing.T) {
 }
 
 func TestLoadInvalidValues(t *testing.T) {
-	_, err := Load(env(map[string]string{"DATABASE_URL": "x", "LOG_LEVEL": "loud", "SHUTDOWN_TIMEOUT": "soon"}))
+	_, err := Load(env(map[string]string{"DATABASE_URL": "x", "LOG_LEVEL": "loud", "SHUTDOWN_TIMEOUT": "soon", "DRAIN_DELAY": "-1s"}))
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"LOG_LEVEL", "SHUTDOWN_TIMEOUT"} {
+	for _, name := range []string{"LOG_LEVEL", "SHUTDOWN_TIMEOUT", "DRAIN_DELAY"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("err = %v, want it to name %s", err, name)
 		}
@@ -47,5 +50,24 @@ func TestLogValueMasksSecrets(t *testing.T) {
 	got := c.LogValue().String()
 	if strings.Contains(got, "hunter2") || strings.Contains(got, "s3cr3t-value") {
 		t.Errorf("LogValue leaks a secret: %s", got)
+	}
+}
+
+func TestLoadZeroDrainDelay(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "x", "DRAIN_DELAY": "0s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DrainDelay != 0 {
+		t.Errorf("DrainDelay = %v, want 0", c.DrainDelay)
+	}
+}
+
+func TestHTTPAddrWithoutDatabaseURL(t *testing.T) {
+	if got := HTTPAddr(env(nil)); got != ":3000" {
+		t.Errorf("HTTPAddr = %q, want :3000", got)
+	}
+	if got := HTTPAddr(env(map[string]string{"HTTP_ADDR": "127.0.0.1:8080"})); got != "127.0.0.1:8080" {
+		t.Errorf("HTTPAddr = %q, want 127.0.0.1:8080", got)
 	}
 }

@@ -15,6 +15,8 @@ type Options struct {
 	Version  string
 	Verifier Verifier
 	Database Pinger
+	// Drain, when set, turns /api/health to 503 once the server drains.
+	Drain *Drain
 	// Billing serves the Stripe webhook and checkout endpoints; nil leaves
 	// them out.
 	Billing Billing
@@ -25,7 +27,7 @@ func NewHandler(opts Options) http.Handler {
 	r := chi.NewRouter()
 	r.Use(withRequestID, withRegion(opts.Region), withAccessLog(opts.Logger))
 
-	health := handleHealth(opts.Database, opts.Region, opts.Version, opts.Logger)
+	health := handleHealth(opts.Database, opts.Drain, opts.Region, opts.Version, opts.Logger)
 	r.Get("/api/health", health)
 	r.Head("/api/health", health)
 	r.Get("/api/health/live", handleLive)
