@@ -8,6 +8,7 @@ require (
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/pressly/goose/v3 v3.30.1
 	github.com/stripe/stripe-go/v76 v76.25.0
+	golang.org/x/time v0.16.0
 )
 
 require (
