@@ -171,11 +171,11 @@ func TestVerifyAcceptedInput(t *testing.T) {
 	e := newEnv(t)
 	e.mustLicense(tenant.Default, "a@example.com", "K", license.StatusActive, nil)
 	cases := map[string]request{
-		"no content type":    {body: `{"email":"a@example.com","licenseKey":"K"}`},
-		"charset parameter":  {body: `{"email":"a@example.com","licenseKey":"K"}`, contentType: "application/json; charset=utf-8"},
-		"unknown fields":     {body: `{"email":"a@example.com","licenseKey":"K","machineId":"abc","version":3}`, contentType: "application/json"},
-		"trailing newline":   {body: "{\"email\":\"a@example.com\",\"licenseKey\":\"K\"}\n", contentType: "application/json"},
-		"254 character mail": {body: `{"email":"` + strings.Repeat("a", 242) + `@example.com","licenseKey":"K"}`, contentType: "application/json"},
+		"no content type":            {body: `{"email":"a@example.com","licenseKey":"K"}`},
+		"charset parameter":          {body: `{"email":"a@example.com","licenseKey":"K"}`, contentType: "application/json; charset=utf-8"},
+		"unknown fields":             {body: `{"email":"a@example.com","licenseKey":"K","machineId":"abc","version":3}`, contentType: "application/json"},
+		"trailing newline":           {body: "{\"email\":\"a@example.com\",\"licenseKey\":\"K\"}\n", contentType: "application/json"},
+		"254 character mail":         {body: `{"email":"` + strings.Repeat("a", 242) + `@example.com","licenseKey":"K"}`, contentType: "application/json"},
 		"254 characters, more bytes": {body: `{"email":"` + strings.Repeat("é", 242) + `@example.com","licenseKey":"K"}`, contentType: "application/json"},
 	}
 	for name, req := range cases {
