@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: help build run test fuzz lint
+.PHONY: help build run test fuzz lint regions
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,3 +26,6 @@ fuzz: ## Fuzz the verify-license request decoder for FUZZTIME
 lint: ## Check formatting and vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo 'run gofmt -w on the files above'; exit 1; }
 	go vet ./...
+
+regions: build ## Run a us-east-1 and a eu-west-1 instance on a primary and a replica, and verify through both
+	scripts/regions-demo.sh
