@@ -9,8 +9,8 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 bin=$PWD/bin/licensing
-primary_port=${PRIMARY_PORT:-54341}
-replica_port=${REPLICA_PORT:-54342}
+primary_port=${PRIMARY_PORT:-15441}
+replica_port=${REPLICA_PORT:-15442}
 us_addr=127.0.0.1:${US_PORT:-3101}
 eu_addr=127.0.0.1:${EU_PORT:-3102}
 secret=$(openssl rand -hex 32)
@@ -41,8 +41,11 @@ trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] && chown postgres: "$work"
 start_cluster() {
-	as_pg_owner "$pg_bin/pg_ctl" -D "$1" -l "$1/server.log" -w \
-		-o "-p $2 -c listen_addresses=127.0.0.1 -k $work" start >/dev/null
+	if ! as_pg_owner "$pg_bin/pg_ctl" -D "$1" -l "$work/$(basename "$1").log" -w \
+		-o "-p $2 -c listen_addresses=127.0.0.1 -k $work" start >/dev/null; then
+		cat "$work/$(basename "$1").log" >&2
+		return 1
+	fi
 }
 
 log "starting the primary on 127.0.0.1:$primary_port"
