@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: help build run test fuzz lint drill
+.PHONY: help build run test fuzz lint drill regions
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,3 +29,6 @@ lint: ## Check formatting and vet
 
 drill: ## Deploy green and roll back to blue behind nginx under load; fail on any non-2xx
 	scripts/drill.sh
+
+regions: build ## Run a us-east-1 and a eu-west-1 instance on a primary and a replica, and verify through both
+	scripts/regions-demo.sh

@@ -30,6 +30,11 @@ func (c *cli) serve(ctx context.Context) error {
 	if err := db.CheckRowSecurity(ctx); err != nil {
 		return err
 	}
+	finder, _, closeReader, err := c.openReader(ctx, db, logger)
+	if err != nil {
+		return err
+	}
+	defer closeReader()
 
 	billingService, err := newBillingService(c.cfg, db, hasher, logger)
 	if err != nil {
@@ -46,7 +51,7 @@ func (c *cli) serve(ctx context.Context) error {
 			Logger:   logger,
 			Region:   c.cfg.Region,
 			Version:  version,
-			Verifier: license.NewVerifier(db, hasher),
+			Verifier: license.NewVerifier(finder, hasher),
 			Database: db,
 			Billing:  billingService,
 			Drain:    drain,

@@ -29,6 +29,7 @@ type Config struct {
 	// before it closes its listener. Zero skips the delay.
 	DrainDelay time.Duration
 	Stripe     Stripe
+	Replica    Replica
 }
 
 // Stripe holds the settings of the Stripe webhook and checkout endpoints.
@@ -78,6 +79,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Stripe, err = loadStripe(getenv, c.LicenseKeySecret); err != nil {
 		errs = append(errs, err)
 	}
+	if c.Replica, err = loadReplica(getenv); err != nil {
+		errs = append(errs, err)
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -117,6 +121,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.String("drain_delay", c.DrainDelay.String()),
 		slog.String("database_url", Redact(c.DatabaseURL)),
+		slog.String("database_read_url", Redact(c.Replica.URL)),
 		slog.Bool("license_key_secret_set", c.LicenseKeySecret != ""),
 		slog.Int("stripe_webhook_secrets", len(c.Stripe.WebhookSecrets)),
 		slog.Bool("stripe_secret_key_set", c.Stripe.SecretKey != ""),

@@ -41,7 +41,14 @@ type Database struct {
 // New creates and migrates a database that is dropped when t ends.
 func New(t testing.TB) *Database {
 	t.Helper()
-	db := NewEmpty(t)
+	return NewOn(t, serverURL())
+}
+
+// NewOn creates and migrates a database on the server at base, a URL of a
+// role that may create databases and roles.
+func NewOn(t testing.TB, base string) *Database {
+	t.Helper()
+	db := newEmptyOn(t, base)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	migrate(t, ctx, db.AdminURL)
@@ -52,13 +59,21 @@ func New(t testing.TB) *Database {
 // ends.
 func NewEmpty(t testing.TB) *Database {
 	t.Helper()
+	return newEmptyOn(t, serverURL())
+}
+
+func serverURL() string {
+	if base := os.Getenv("TEST_DATABASE_URL"); base != "" {
+		return base
+	}
+	return DefaultURL
+}
+
+func newEmptyOn(t testing.TB, base string) *Database {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = DefaultURL
-	}
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
 		t.Fatalf("connect to test server %s (start PostgreSQL or set TEST_DATABASE_URL): %v", redact(base), err)

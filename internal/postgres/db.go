@@ -51,20 +51,29 @@ func (db *DB) notifyChange(ctx context.Context, tenantID tenant.ID, email string
 
 // Open connects to the database at url and checks that it responds.
 func Open(ctx context.Context, url string) (*DB, error) {
+	db, err := OpenLazy(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := db.pool.Ping(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database as %q: %w", db.pool.Config().ConnConfig.User, err)
+	}
+	return db, nil
+}
+
+// OpenLazy returns a pool for the database at url without connecting, so a
+// server can start while an optional database, such as a replica, is down.
+func OpenLazy(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+		return nil, fmt.Errorf("parse database URL: %w", err)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
-	}
-
-	pingCtx, cancel := context.WithTimeout(ctx, connectTimeout)
-	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect to database as %q: %w", cfg.ConnConfig.User, err)
 	}
 	return &DB{pool: pool}, nil
 }
