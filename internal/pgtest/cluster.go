@@ -47,6 +47,9 @@ func isExecutable(path string) bool {
 func NewPrimary(t testing.TB) *Cluster {
 	t.Helper()
 	bin := ServerBinaries()
+	if bin == "" && os.Getenv("CI") == "true" {
+		t.Fatal("PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) are missing; CI must install them")
+	}
 	if bin == "" {
 		t.Skip("skipped: PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) are not installed; on Debian: apt-get install postgresql")
 	}
