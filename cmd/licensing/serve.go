@@ -30,7 +30,12 @@ func (c *cli) serve(ctx context.Context) error {
 	if err := db.CheckRowSecurity(ctx); err != nil {
 		return err
 	}
-	finder, _, closeReader, err := c.openReader(ctx, db, logger)
+	// Background work, such as the replica monitor, runs until serve
+	// returns, not until ctx ends, so it keeps working while the server
+	// drains.
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	finder, _, closeReader, err := c.openReader(background, db, logger)
 	if err != nil {
 		return err
 	}
