@@ -27,6 +27,8 @@ const (
 	RuleCreateIndex      = "create-index"
 	RuleAddColumnNotNull = "add-column-not-null"
 	RuleConcurrentInTx   = "concurrently-in-transaction"
+	RuleAddConstraint    = "add-constraint"
+	RuleLock             = "lock"
 	RuleOverride         = "override"
 )
 
@@ -34,6 +36,7 @@ const (
 var rules = map[string]bool{
 	RuleDropTable: true, RuleDropColumn: true, RuleRename: true, RuleAlterType: true,
 	RuleSetNotNull: true, RuleCreateIndex: true, RuleAddColumnNotNull: true, RuleConcurrentInTx: true,
+	RuleAddConstraint: true, RuleLock: true,
 }
 
 // Finding is one statement that breaks a rule.

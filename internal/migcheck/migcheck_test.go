@@ -32,8 +32,8 @@ func TestBadFileFlagged(t *testing.T) {
 		got = append(got, f.String()[:strings.Index(f.String(), ": ")+2+len(f.Rule)])
 	}
 	want := []string{
-		"00011_bad_contract.sql:15: override",
-		"00011_bad_contract.sql:16: override",
+		"00011_bad_contract.sql:22: override",
+		"00011_bad_contract.sql:23: override",
 		"00011_bad_contract.sql:2: drop-table",
 		"00011_bad_contract.sql:3: drop-column",
 		"00011_bad_contract.sql:4: drop-column",
@@ -46,6 +46,13 @@ func TestBadFileFlagged(t *testing.T) {
 		"00011_bad_contract.sql:11: concurrently-in-transaction",
 		"00011_bad_contract.sql:12: add-column-not-null",
 		"00011_bad_contract.sql:14: set-not-null",
+		"00011_bad_contract.sql:15: drop-column",
+		"00011_bad_contract.sql:16: add-constraint",
+		"00011_bad_contract.sql:17: add-constraint",
+		"00011_bad_contract.sql:18: lock",
+		"00011_bad_contract.sql:19: lock",
+		"00011_bad_contract.sql:20: lock",
+		"00011_bad_contract.sql:21: lock",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

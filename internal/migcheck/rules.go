@@ -19,12 +19,16 @@ var (
 	alterTable     = regexp.MustCompile(`^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?([\w."]+) (.*)$`)
 	createIndex    = regexp.MustCompile(`^CREATE (?:UNIQUE )?INDEX (CONCURRENTLY )?.*?\bON (?:ONLY )?([\w."]+)`)
 	renameOther    = regexp.MustCompile(`^ALTER (?:TYPE|VIEW|MATERIALIZED VIEW|SEQUENCE|FUNCTION|SCHEMA) .*\bRENAME\b`)
-	dropAction     = regexp.MustCompile(`^DROP (\w+)`)
+	dropAction     = regexp.MustCompile(`^DROP "?(\w+)`)
 	alterType      = regexp.MustCompile(`^ALTER (?:COLUMN )?[\w"]+ (?:SET DATA )?TYPE\b`)
 	setNotNull     = regexp.MustCompile(`^ALTER (?:COLUMN )?([\w"]+) SET NOT NULL$`)
 	addConstraint  = regexp.MustCompile(`^ADD CONSTRAINT ([\w"]+) CHECK \( ?([\w"]+) IS NOT NULL ?\)( NOT VALID)?$`)
 	validate       = regexp.MustCompile(`^VALIDATE CONSTRAINT ([\w"]+)$`)
 	addNonColumn   = regexp.MustCompile(`^ADD (?:CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLUDE)\b`)
+	checkOrForeign = regexp.MustCompile(`^ADD (?:CONSTRAINT [\w"]+ )?(?:CHECK|FOREIGN KEY)\b`)
+	uniqueOrKey    = regexp.MustCompile(`^ADD (?:CONSTRAINT [\w"]+ )?(?:UNIQUE|PRIMARY KEY)\b`)
+	lockStatement  = regexp.MustCompile(`^(?:TRUNCATE|LOCK|VACUUM FULL|VACUUM \(FULL|CLUSTER|REINDEX (?:TABLE|INDEX|SCHEMA|DATABASE) [^C])\b`)
+	dropIndex      = regexp.MustCompile(`^DROP INDEX (CONCURRENTLY )?`)
 	notDroppedKind = map[string]bool{"CONSTRAINT": true, "DEFAULT": true, "NOT": true, "EXPRESSION": true, "IDENTITY": true}
 )
 
@@ -36,6 +40,10 @@ func (f *fileCheck) statement(st statement) {
 		f.created[tableName(createTable.FindStringSubmatch(upper)[1])] = true
 	case strings.HasPrefix(upper, "DROP TABLE "):
 		f.flag(st, RuleDropTable, "dropping a table breaks the release that still reads it; drop it in a later release")
+	case dropIndex.MatchString(upper) && dropIndex.FindStringSubmatch(upper)[1] == "":
+		f.flag(st, RuleLock, "DROP INDEX without CONCURRENTLY blocks the table's reads and writes; use DROP INDEX CONCURRENTLY in a NO TRANSACTION migration")
+	case lockStatement.MatchString(upper):
+		f.flag(st, RuleLock, "this statement takes an exclusive lock on a table in use, or empties it; do it outside a release migration")
 	case createIndex.MatchString(upper):
 		f.createIndex(st, createIndex.FindStringSubmatch(upper))
 	case alterTable.MatchString(upper):
@@ -65,6 +73,7 @@ func (f *fileCheck) createIndex(st statement, m []string) {
 // alterAction applies the ALTER TABLE rules to one action of the
 // statement, such as "DROP COLUMN x" or "ALTER COLUMN y SET NOT NULL".
 func (f *fileCheck) alterAction(st statement, table, action string) {
+	f.constraintAction(st, table, action)
 	switch {
 	case dropAction.MatchString(action) && !notDroppedKind[dropAction.FindStringSubmatch(action)[1]]:
 		f.flag(st, RuleDropColumn, "dropping a column of "+table+" breaks the release that still reads it; drop it in a later release")
@@ -88,6 +97,17 @@ func (f *fileCheck) alterAction(st statement, table, action string) {
 		if strings.Contains(action, " NOT NULL") && !strings.Contains(action, " DEFAULT ") {
 			f.flag(st, RuleAddColumnNotNull, "a NOT NULL column without a default on "+table+" makes the running release's inserts fail; add a default or make it nullable")
 		}
+	}
+}
+
+// constraintAction flags a constraint that PostgreSQL validates at once,
+// scanning the table under a lock that blocks the running release.
+func (f *fileCheck) constraintAction(st statement, table, action string) {
+	switch {
+	case checkOrForeign.MatchString(action) && !strings.Contains(action, " NOT VALID"):
+		f.flag(st, RuleAddConstraint, "a CHECK or FOREIGN KEY on "+table+" is validated under a lock; add it NOT VALID and VALIDATE CONSTRAINT in a later statement")
+	case uniqueOrKey.MatchString(action) && !strings.Contains(action, " USING INDEX "):
+		f.flag(st, RuleAddConstraint, "a UNIQUE or PRIMARY KEY constraint on "+table+" builds its index under a lock; build the index CONCURRENTLY first and add the constraint USING INDEX")
 	}
 }
 

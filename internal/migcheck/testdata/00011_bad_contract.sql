@@ -12,6 +12,13 @@ CREATE UNIQUE INDEX CONCURRENTLY licenses_email_idx ON public.licenses (email);
 ALTER TABLE "licenses" ADD COLUMN seats integer NOT NULL;
 ALTER TABLE licenses ADD CONSTRAINT licenses_plan_not_null CHECK (plan IS NOT NULL) NOT VALID;
 ALTER TABLE licenses ALTER COLUMN plan SET NOT NULL;
+ALTER TABLE licenses DROP "plan";
+ALTER TABLE licenses ADD CONSTRAINT licenses_tenant_fk FOREIGN KEY (tenant_id) REFERENCES tenants (id);
+ALTER TABLE licenses ADD CONSTRAINT licenses_prefix_key UNIQUE (key_prefix);
+DROP INDEX licenses_tenant_email_idx;
+TRUNCATE stripe_events;
+LOCK TABLE licenses IN ACCESS EXCLUSIVE MODE;
+VACUUM FULL licenses;
 -- migcheck:allow drop-everything: cleanup
 -- migcheck:allow rename
 -- +goose Down
