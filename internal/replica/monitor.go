@@ -68,15 +68,29 @@ func (m *Monitor) Run(ctx context.Context) {
 	}
 }
 
-// Check takes one measurement.
+// Check takes one measurement. The two servers are asked at once, each
+// within one interval, so a hung primary cannot make the replica look
+// unreachable. Reading them at once can only overstate the lag, by at most
+// one interval.
 func (m *Monitor) Check(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, m.interval)
 	defer cancel()
 
-	primaryLSN, primaryErr := m.primary.WALPosition(ctx)
-	now := time.Now()
+	// The primary's position is read after at, so a replica that replayed
+	// it holds everything written before at.
+	at := time.Now()
+	var (
+		primaryLSN int64
+		primaryErr error
+		done       = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		primaryLSN, primaryErr = m.primary.WALPosition(ctx)
+	}()
 	replayed, inRecovery, replicaErr := m.replica.ReplayPosition(ctx)
-	m.record(now, primaryLSN, primaryErr == nil, replayed, inRecovery, replicaErr)
+	<-done
+	m.record(at, primaryLSN, primaryErr == nil, replayed, inRecovery, replicaErr)
 }
 
 func (m *Monitor) record(now time.Time, primaryLSN int64, primaryOK bool, replayed int64, inRecovery bool, replicaErr error) {
