@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rescuepc/licensing/internal/faultproxy"
 	"github.com/rescuepc/licensing/internal/license"
 	"github.com/rescuepc/licensing/internal/pgtest"
 	"github.com/rescuepc/licensing/internal/postgres"
@@ -243,4 +245,39 @@ func TestReplicaStoppedAndBack(t *testing.T) {
 		top.verify("a@example.com", "KEY-A")
 		return top.replicaReads.calls.Load() > before
 	})
+}
+
+func TestMonitorWithPrimaryHung(t *testing.T) {
+	primaryCluster := pgtest.NewPrimary(t)
+	tdb := pgtest.NewOn(t, primaryCluster.URL("postgres"))
+	replicaCluster := pgtest.NewReplica(t, primaryCluster)
+	proxy := faultproxy.New(t, "127.0.0.1:"+strconv.Itoa(primaryCluster.Port))
+	primary := mustOpen(t, withPort(t, tdb.AppURL, proxyPort(t, proxy)))
+	standby := mustOpen(t, withPort(t, tdb.AppURL, replicaCluster.Port))
+
+	monitor := replica.NewMonitor(primary, standby, 50*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go monitor.Run(ctx)
+	waitFor(t, "monitor to see the replica", func() bool { return monitor.Status().Reachable })
+
+	proxy.Stall()
+	defer proxy.Resume()
+	time.Sleep(500 * time.Millisecond)
+	if !monitor.Status().Reachable {
+		t.Error("replica reported unreachable while only the primary hangs")
+	}
+}
+
+func proxyPort(t *testing.T, p *faultproxy.Proxy) int {
+	t.Helper()
+	_, port, err := net.SplitHostPort(p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
