@@ -39,7 +39,9 @@ type eventEnvelope struct {
 func ParseEvent(payload []byte) (Event, error) {
 	var env eventEnvelope
 	if err := json.Unmarshal(payload, &env); err != nil {
-		return Event{}, fmt.Errorf("event body is not a JSON Stripe event: %w", err)
+		// The decoder's message names Go types, which mean nothing to a
+		// Stripe integrator, so it is left out.
+		return Event{}, errors.New("event body is not a JSON Stripe event object")
 	}
 	switch {
 	case env.ID == "":
