@@ -73,11 +73,11 @@ func (c *cli) issueLicense(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := postgres.Open(ctx, c.cfg.DatabaseURL)
+	db, closeDB, err := c.openLicenseStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	l, err := db.CreateLicense(ctx, tid, postgres.NewLicense{
 		Email: addr, KeyHash: hasher.Hash(key), KeyPrefix: license.KeyPrefix(key),
 		Status: license.StatusActive, Plan: *plan, ExpiresAt: expiresAt,
@@ -142,11 +142,11 @@ func (c *cli) setLicenseStatus(ctx context.Context, verb string, status license.
 		return err
 	}
 
-	db, err := postgres.Open(ctx, c.cfg.DatabaseURL)
+	db, closeDB, err := c.openLicenseStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	l, changed, err := db.SetStatus(ctx, tid, ref, status)
 	if err != nil {
 		return err
@@ -194,11 +194,11 @@ func (c *cli) listLicenses(ctx context.Context, args []string) error {
 		return err
 	}
 
-	db, err := postgres.Open(ctx, c.cfg.DatabaseURL)
+	db, closeDB, err := c.openLicenseStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	list, err := db.ListLicenses(ctx, tid, license.NormalizeEmail(*email))
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 
 	"github.com/rescuepc/licensing/internal/httpapi"
 	"github.com/rescuepc/licensing/internal/license"
-	"github.com/rescuepc/licensing/internal/postgres"
+	"github.com/rescuepc/licensing/internal/metrics"
 )
 
 // serve runs the HTTP server until ctx is canceled, then lets in-flight
@@ -21,14 +21,24 @@ func (c *cli) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := postgres.Open(ctx, c.cfg.DatabaseURL)
+	m := metrics.New()
+	st, err := c.openStore(ctx, logger, m, func(err error) {
+		logger.Error("cache invalidation failed; a cached verdict may be stale until CACHE_TTL ends", "error", err)
+	})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer st.close()
+	db := st.db
 	if err := db.CheckRowSecurity(ctx); err != nil {
 		return err
 	}
+	m.RegisterPool(db.Stat)
+	stopMetrics, err := c.startMetrics(logger, m)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	ln, err := net.Listen("tcp", c.cfg.HTTPAddr)
 	if err != nil {
@@ -39,8 +49,14 @@ func (c *cli) serve(ctx context.Context) error {
 			Logger:   logger,
 			Region:   c.cfg.Region,
 			Version:  version,
-			Verifier: license.NewVerifier(db, hasher),
+			Verifier: license.NewVerifier(st.finder(), hasher),
 			Database: db,
+
+			OptionalChecks: st.optionalChecks(),
+			Metrics:        m,
+			RateLimiter:    c.rateLimiter(st),
+			TrustedProxies: c.cfg.Scale.TrustedProxies,
+			VerifyTimeout:  c.cfg.Scale.VerifyTimeout,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,

@@ -24,6 +24,8 @@ type Config struct {
 	Region           string
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
+	// Scale holds the cache, rate-limit, pool, timeout and metrics settings.
+	Scale Scale
 }
 
 // Load reads the configuration through getenv, usually os.Getenv. It
@@ -50,6 +52,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ShutdownTimeout, err = parseDuration(getenv, "SHUTDOWN_TIMEOUT", 15*time.Second); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, loadScale(getenv, &c.Scale)...)
 	return c, errors.Join(errs...)
 }
 
@@ -63,6 +66,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.String("database_url", Redact(c.DatabaseURL)),
 		slog.Bool("license_key_secret_set", c.LicenseKeySecret != ""),
+		slog.Any("scale", c.Scale),
 	)
 }
 

@@ -23,18 +23,41 @@ type healthResponse struct {
 	Checks  map[string]string `json:"checks"`
 }
 
-// handleHealth reports readiness: 200 when the database answers within
-// healthTimeout, 503 otherwise.
-func handleHealth(db Pinger, region, version string, logger *slog.Logger) http.HandlerFunc {
+// Check is a dependency that /api/health pings. A failing required check
+// makes the service unavailable (503); a failing optional one, such as the
+// Redis cache, only makes it degraded, still 200, because the service works
+// without it.
+type Check struct {
+	Name     string
+	Pinger   Pinger
+	Optional bool
+}
+
+// handleHealth reports readiness: 200 when every required check answers
+// within healthTimeout, 503 otherwise. A failing optional check sets its
+// entry and the status to "degraded".
+func handleHealth(checks []Check, region, version string, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		resp := healthResponse{Status: "ok", Region: region, Version: version, Checks: map[string]string{"database": "ok"}}
+		resp := healthResponse{Status: "ok", Region: region, Version: version, Checks: map[string]string{}}
 		status := http.StatusOK
 
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
-		if err := db.Ping(ctx); err != nil {
-			logger.WarnContext(r.Context(), "health check failed", "check", "database", "error", err)
-			resp.Status, resp.Checks["database"] = "unavailable", "unavailable"
+		for _, c := range checks {
+			resp.Checks[c.Name] = "ok"
+			err := c.Pinger.Ping(ctx)
+			if err == nil {
+				continue
+			}
+			logger.WarnContext(r.Context(), "health check failed", "check", c.Name, "error", err)
+			if c.Optional {
+				resp.Checks[c.Name] = "degraded"
+				if status == http.StatusOK {
+					resp.Status = "degraded"
+				}
+				continue
+			}
+			resp.Status, resp.Checks[c.Name] = "unavailable", "unavailable"
 			status = http.StatusServiceUnavailable
 		}
 
