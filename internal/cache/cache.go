@@ -25,19 +25,26 @@ import (
 	"github.com/rescuepc/licensing/internal/tenant"
 )
 
-// tombstoneTTL is how long an invalidated entry blocks new fills. A lookup
-// that started before a change and ends after its invalidation must not put
-// the old state back, so fills use SET NX and lookups slower than this are
-// not cached.
-const tombstoneTTL = 10 * time.Second
+// generationTTL is how long an entry's generation counter outlives its last
+// change. It must exceed the longest lookup, which VERIFY_TIMEOUT bounds.
+const generationTTL = 10 * time.Minute
 
-// Cached values: a tombstone, "not found", or a found license as JSON after
-// the 'L'.
+// Cached values: "not found", or a found license as JSON after the 'L'.
 const (
-	valueTombstone = "T"
-	valueNotFound  = "N"
-	prefixLicense  = 'L'
+	valueNotFound = "N"
+	prefixLicense = 'L'
 )
+
+// fillScript stores a lookup result only when the entry's generation is
+// still the one read before the lookup, so a lookup that overlapped a
+// change never puts the old state back. KEYS: entry, generation. ARGV:
+// generation read ("" when absent), value, TTL in milliseconds.
+var fillScript = redis.NewScript(`
+local gen = redis.call("GET", KEYS[2])
+if (gen or "") ~= ARGV[1] then return 0 end
+redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
+return 1
+`)
 
 // Options configures a Finder.
 type Options struct {
@@ -72,7 +79,7 @@ type cachedLicense struct {
 }
 
 // FindByKey returns the license from the cache, or from the inner Finder on
-// a miss, a tombstone or a Redis fault. Concurrent misses for one entry
+// a miss or a Redis fault. Concurrent misses for one entry
 // share one lookup. The returned license carries ID, tenant, email, key
 // hash, status, plan and expiry; its key prefix and timestamps are empty
 // when it comes from the cache.
@@ -81,13 +88,14 @@ func (f *Finder) FindByKey(ctx context.Context, tenantID tenant.ID, email string
 		return license.License{}, tenant.ErrMissing
 	}
 	key := f.key(tenantID, email, keyHash)
-	if l, err, ok := f.get(ctx, key, tenantID, email, keyHash); ok {
+	l, gen, err, ok := f.get(ctx, key, tenantID, email, keyHash)
+	if ok {
 		f.opts.Metrics.CacheLookup("hit")
 		return l, err
 	}
 
 	ch := f.flights.DoChan(key, func() (any, error) {
-		return f.lookup(ctx, key, tenantID, email, keyHash)
+		return f.lookup(ctx, key, gen, tenantID, email, keyHash)
 	})
 	select {
 	case res := <-ch:
@@ -98,53 +106,52 @@ func (f *Finder) FindByKey(ctx context.Context, tenantID tenant.ID, email string
 	}
 }
 
-// get reads the entry at key. ok is false on a miss, a tombstone or a fault.
-func (f *Finder) get(ctx context.Context, key string, tenantID tenant.ID, email string, keyHash []byte) (l license.License, err error, ok bool) {
+// get reads the entry at key and its generation in one round trip. ok is
+// false on a miss or a fault.
+func (f *Finder) get(ctx context.Context, key string, tenantID tenant.ID, email string, keyHash []byte) (l license.License, gen string, err error, ok bool) {
 	if !f.conn.Usable() {
 		f.opts.Metrics.CacheLookup("error")
-		return l, nil, false
+		return l, "", nil, false
 	}
 	rctx, cancel := f.conn.Context(ctx)
 	defer cancel()
-	raw, rerr := f.conn.Client.Get(rctx, key).Result()
+	values, rerr := f.conn.Client.MGet(rctx, key, generationKey(key)).Result()
 	if rerr != nil {
 		f.conn.Fault("get", rerr)
-		f.opts.Metrics.CacheLookup(lookupResult(rerr))
-		return l, nil, false
+		f.opts.Metrics.CacheLookup("error")
+		return l, "", nil, false
 	}
+	gen, _ = values[1].(string)
+	raw, _ := values[0].(string)
 	l, err, ok = decode(raw)
 	if !ok {
 		f.opts.Metrics.CacheLookup("miss")
-		return l, nil, false
+		return l, gen, nil, false
 	}
 	l.TenantID, l.Email, l.KeyHash = string(tenantID), email, keyHash
-	return l, err, true
+	return l, gen, err, true
 }
 
 // lookup asks the inner Finder and fills the cache. It runs once per key
 // for all concurrent callers, so it ignores the first caller's cancellation
 // but keeps its deadline.
-func (f *Finder) lookup(ctx context.Context, key string, tenantID tenant.ID, email string, keyHash []byte) (license.License, error) {
+func (f *Finder) lookup(ctx context.Context, key, gen string, tenantID tenant.ID, email string, keyHash []byte) (license.License, error) {
 	lctx := context.WithoutCancel(ctx)
 	if deadline, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		lctx, cancel = context.WithDeadline(lctx, deadline)
 		defer cancel()
 	}
-	start := time.Now()
 	l, err := f.inner.FindByKey(lctx, tenantID, email, keyHash)
 	if err != nil && !errors.Is(err, license.ErrNotFound) {
 		return l, err
 	}
-	if time.Since(start) < tombstoneTTL/2 {
-		f.fill(lctx, key, l, err)
-	}
+	f.fill(lctx, key, gen, l, err)
 	return l, err
 }
 
-// fill stores a lookup result unless the entry exists, which keeps a
-// tombstone in place.
-func (f *Finder) fill(ctx context.Context, key string, l license.License, lookupErr error) {
+// fill stores a lookup result unless the entry changed since gen was read.
+func (f *Finder) fill(ctx context.Context, key, gen string, l license.License, lookupErr error) {
 	if !f.conn.Usable() {
 		return
 	}
@@ -154,26 +161,35 @@ func (f *Finder) fill(ctx context.Context, key string, l license.License, lookup
 	}
 	rctx, cancel := f.conn.Context(ctx)
 	defer cancel()
-	if err := f.conn.Client.SetNX(rctx, key, value, ttl).Err(); err != nil {
+	err := fillScript.Run(rctx, f.conn.Client, []string{key, generationKey(key)}, gen, value, ttl.Milliseconds()).Err()
+	if err != nil {
 		f.conn.Fault("set", err)
 	}
 }
 
-// Invalidate replaces the entry for the license with a tombstone, so the
-// next verification reads PostgreSQL and no lookup already in flight can
-// put the old state back. It returns the Redis error, if any; the entry then
-// lives until its TTL ends.
+// Invalidate deletes the entry for the license and bumps its generation,
+// so the next verification reads PostgreSQL and no lookup already in flight
+// can put the old state back. It returns the Redis error, if any; the entry
+// then lives until its TTL ends.
 func (f *Finder) Invalidate(ctx context.Context, tenantID tenant.ID, email string, keyHash []byte) error {
 	key := f.key(tenantID, email, keyHash)
 	f.flights.Forget(key)
 	rctx, cancel := f.conn.Context(ctx)
 	defer cancel()
-	if err := f.conn.Client.Set(rctx, key, valueTombstone, tombstoneTTL).Err(); err != nil {
+	_, err := f.conn.Client.TxPipelined(rctx, func(p redis.Pipeliner) error {
+		p.Incr(rctx, generationKey(key))
+		p.PExpire(rctx, generationKey(key), generationTTL)
+		p.Del(rctx, key)
+		return nil
+	})
+	if err != nil {
 		f.conn.Fault("invalidate", err)
 		return fmt.Errorf("invalidate cached license: %w", err)
 	}
 	return nil
 }
+
+func generationKey(key string) string { return key + ":gen" }
 
 // key returns the Redis key for a lookup: the prefix and the SHA-256 of
 // tenant, email and key hash, each length-prefixed so no two lookups share
@@ -184,7 +200,9 @@ func (f *Finder) key(tenantID tenant.ID, email string, keyHash []byte) string {
 		h.Write([]byte{byte(len(part) >> 8), byte(len(part))})
 		h.Write(part)
 	}
-	return f.opts.Prefix + "license:" + hex.EncodeToString(h.Sum(nil))
+	// The braces make a Redis Cluster hash tag, so an entry and its
+	// generation share a slot and one script can touch both.
+	return f.opts.Prefix + "license:{" + hex.EncodeToString(h.Sum(nil)) + "}"
 }
 
 func encode(l license.License) string {
@@ -192,7 +210,7 @@ func encode(l license.License) string {
 	return string(prefixLicense) + string(b)
 }
 
-// decode parses a cached value. ok is false for a tombstone or a value it
+// decode parses a cached value. ok is false for an absent value or one it
 // cannot read, both treated as a miss.
 func decode(raw string) (license.License, error, bool) {
 	switch {
@@ -206,11 +224,4 @@ func decode(raw string) (license.License, error, bool) {
 		return license.License{ID: c.ID, Status: c.Status, Plan: c.Plan, ExpiresAt: c.ExpiresAt}, nil, true
 	}
 	return license.License{}, nil, false
-}
-
-func lookupResult(err error) string {
-	if errors.Is(err, redis.Nil) {
-		return "miss"
-	}
-	return "error"
 }

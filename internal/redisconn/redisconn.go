@@ -54,9 +54,18 @@ func Open(url string, timeout time.Duration, logger *slog.Logger, m *metrics.Met
 	opts.PoolTimeout = timeout
 	opts.ContextTimeoutEnabled = true
 	opts.MaxRetries = -1 // a retry doubles the cost of a fault; PostgreSQL is the fallback
+	opts.DialerRetries = 1
 	opts.DisableIdentity = true
 	return &Conn{Client: redis.NewClient(opts), timeout: timeout, logger: logger, metrics: m}, nil
 }
+
+// quietLogger drops go-redis's own log lines, which it writes for every
+// failed dial. Fault logs them at most once per logInterval instead.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quietLogger{}) }
 
 // Close closes the client's connections.
 func (c *Conn) Close() error { return c.Client.Close() }
