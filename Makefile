@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: help build run test fuzz lint
+.PHONY: help build run test fuzz lint loadtest bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,3 +26,9 @@ fuzz: ## Fuzz the verify-license request decoder for FUZZTIME
 lint: ## Check formatting and vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo 'run gofmt -w on the files above'; exit 1; }
 	go vet ./...
+
+loadtest: build ## Load a running server (TARGET, default http://127.0.0.1:3000) with verify requests; LOADTEST_ARGS="--rate 500"
+	scripts/loadtest.sh $(LOADTEST_ARGS)
+
+bench: build ## Benchmark verify-license on a fresh database and write docs/benchmarks.md
+	scripts/bench.sh
