@@ -39,15 +39,15 @@ func (f *countingFinder) FindByKey(ctx context.Context, tid tenant.ID, email str
 // env is a database, a Redis and a cached verifier over them, with the
 // cache invalidated by every committed license change.
 type env struct {
-	t        *testing.T
-	db       *postgres.DB
-	hasher   *license.Hasher
-	counter  *countingFinder
+	t       *testing.T
+	db      *postgres.DB
+	hasher  *license.Hasher
+	counter *countingFinder
 	// invalidateErrors counts failed invalidations, expected only while
 	// Redis is away.
 	invalidateErrors atomic.Int64
-	cache    *cache.Finder
-	verifier *license.Verifier
+	cache            *cache.Finder
+	verifier         *license.Verifier
 }
 
 func newEnv(t *testing.T, redisURL, prefix string) *env {
