@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/rescuepc/licensing/internal/cache"
@@ -108,8 +109,9 @@ func (c *cli) openLicenseStore(ctx context.Context) (*postgres.DB, func(), error
 	return st.db, st.close, nil
 }
 
-// startMetrics serves /metrics on METRICS_ADDR, unless it is "off", until
-// the returned stop function is called.
+// startMetrics serves /metrics and the pprof profiles under /debug/pprof/ on
+// METRICS_ADDR, unless it is "off", until the returned stop function is
+// called. Both are for operators only, so the default address is loopback.
 func (c *cli) startMetrics(logger *slog.Logger, m *metrics.Metrics) (stop func(), err error) {
 	if c.cfg.Scale.MetricsAddr == "off" {
 		return func() {}, nil
@@ -120,6 +122,9 @@ func (c *cli) startMetrics(logger *slog.Logger, m *metrics.Metrics) (stop func()
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
