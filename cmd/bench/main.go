@@ -45,6 +45,7 @@ type bench struct {
 	rows        []row
 	pgbench     map[int]pgbenchResult
 	profiles    []namedProfile
+	commit      string
 }
 
 func main() {
@@ -85,7 +86,9 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{opts: opts, pgbench: map[int]pgbenchResult{}}
+	// The commit is read before the runs, so edits during a run do not
+	// mark it dirty.
+	b := &bench{opts: opts, pgbench: map[int]pgbenchResult{}, commit: commit()}
 	secret := make([]byte, 24)
 	_, _ = rand.Read(secret)
 	b.secret = hex.EncodeToString(secret)

@@ -22,7 +22,7 @@ func (b *bench) report(command string) string {
 	var w strings.Builder
 	fmt.Fprintln(&w, beginMarker)
 	fmt.Fprintf(&w, "Measured %s on %s, commit `%s`, with:\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		machine(), commit())
+		machine(), b.commit)
 	fmt.Fprintf(&w, "```sh\n%s\n```\n\n", command)
 	fmt.Fprintf(&w, "Each HTTP run: %s warm-up, then %s at full speed with %d concurrent requests (vegeta). "+
 		"Server pool and pgbench clients: %d connections.\n\n",
@@ -108,7 +108,7 @@ func writePage(path, generated string) error {
 		text := string(old)
 		begin, end := strings.Index(text, beginMarker), strings.Index(text, endMarker)
 		if begin >= 0 && end > begin {
-			text = text[:begin] + generated + text[end+len(endMarker)+1:]
+			text = text[:begin] + generated + strings.TrimPrefix(text[end+len(endMarker):], "\n")
 			return os.WriteFile(path, []byte(text), 0o644)
 		}
 	}
