@@ -42,7 +42,7 @@ func (b *bench) report(command string) string {
 	fmt.Fprintln(&w)
 	b.writeRatios(&w)
 	for _, p := range b.profiles {
-		fmt.Fprintf(&w, "\nServer CPU profile, %s, %s licenses (`go tool pprof -top`, half the run):\n\n```\n%s```\n",
+		fmt.Fprintf(&w, "\nServer CPU profile, %s, %s licenses (`go tool pprof -top`, taken in an unmeasured repeat of the run):\n\n```\n%s```\n",
 			p.run, count(b.opts.large), trimProfile(p.top))
 	}
 	fmt.Fprintf(&w, "\npgbench command (at %s licenses):\n\n```sh\n%s\n```\n", count(b.opts.large), b.pgbench[b.opts.large].Command)

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
@@ -137,24 +138,15 @@ func verifyOnce(base string, i int) error {
 	defer resp.Body.Close()
 	var v struct{ Code string }
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Code != "VALID" {
-		return fmt.Errorf("cache fill: license %d answered %d %q (%v), want VALID", i, resp.StatusCode, v.Code, err)
+		return fmt.Errorf("cache fill: license %d returned %d %q (%v), want VALID", i, resp.StatusCode, v.Code, err)
 	}
 	return nil
 }
 
 func (b *bench) record(ctx context.Context, name string, size int, s *server, newTargeter targeterFactory) error {
-	var wg sync.WaitGroup
-	var profile string
-	if b.opts.profile && size == b.opts.large {
-		wg.Go(func() { profile = b.takeProfile(ctx) })
-	}
 	summary := loadgen.Attack(newTargeter(s.base), 0, b.opts.duration, b.opts.workers)
-	wg.Wait()
-	if profile != "" {
-		b.profiles = append(b.profiles, namedProfile{run: name, top: profile})
-	}
 	if summary.Status["200"] != int(summary.Requests) {
-		return fmt.Errorf("%s: answers %v, want only 200", name, summary.Status)
+		return fmt.Errorf("%s: status counts %v, want only 200", name, summary.Status)
 	}
 	rss, err := s.peakRSS()
 	if err != nil {
@@ -163,7 +155,23 @@ func (b *bench) record(ctx context.Context, name string, size int, s *server, ne
 	b.rows = append(b.rows, row{Name: name, Size: size, Summary: summary, PeakRSS: rss, Counters: b.scrape()})
 	fmt.Fprintf(os.Stderr, "bench: %s: %.0f requests/s, p50 %s, p99 %s, peak RSS %.1f MiB\n",
 		name, summary.Throughput, summary.P50, summary.P99, float64(rss)/(1<<20))
+
+	if b.opts.profile && size == b.opts.large {
+		b.profileRun(ctx, name, s, newTargeter)
+	}
 	return nil
+}
+
+// profileRun repeats the run's load, unmeasured, for half the run's
+// duration while it takes a CPU profile, so profiling never slows a
+// measured run.
+func (b *bench) profileRun(ctx context.Context, name string, s *server, newTargeter targeterFactory) {
+	var wg sync.WaitGroup
+	var top string
+	wg.Go(func() { top = b.takeProfile(ctx) })
+	loadgen.Attack(newTargeter(s.base), 0, b.opts.duration/2+time.Second, b.opts.workers)
+	wg.Wait()
+	b.profiles = append(b.profiles, namedProfile{run: name, top: top})
 }
 
 // takeProfile fetches a CPU profile over half the run from the server's

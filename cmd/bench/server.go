@@ -20,8 +20,8 @@ type server struct {
 	log  string
 }
 
-// serverConfig is what differs between the benchmark's server runs. An
-// empty execMode keeps pgx's default, cache_statement.
+// serverConfig contains the settings that differ between the benchmark's
+// server runs. An empty execMode keeps pgx's default, cache_statement.
 type serverConfig struct {
 	dbURL    string
 	redisURL string
@@ -29,7 +29,7 @@ type serverConfig struct {
 }
 
 // startServer runs the licensing binary with the benchmark settings and
-// waits until it answers /api/health.
+// waits until /api/health returns 200.
 func (b *bench) startServer(sc serverConfig) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {

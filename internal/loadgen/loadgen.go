@@ -20,7 +20,7 @@ import (
 type Summary struct {
 	Requests   uint64
 	Duration   time.Duration
-	Throughput float64 // requests per second, counting every answer
+	Throughput float64 // requests per second, counting every response
 	P50        time.Duration
 	P95        time.Duration
 	P99        time.Duration
@@ -30,7 +30,7 @@ type Summary struct {
 }
 
 // Attack sends the targets from targeter for duration and summarizes the
-// answers. A rate of 0 sends as fast as workers concurrent requests allow;
+// responses. A rate of 0 sends as fast as workers concurrent requests allow;
 // otherwise it sends rate requests per second with up to workers in flight.
 func Attack(targeter vegeta.Targeter, rate int, duration time.Duration, workers int) Summary {
 	opts := []func(*vegeta.Attacker){

@@ -1,5 +1,5 @@
 // Package redisconn connects to the Redis server that the verdict cache and
-// the rate limits share, and tracks its faults: every call gets a short
+// the rate limits share, and tracks its faults. Every call gets a short
 // timeout, a fault makes callers skip Redis for a moment, and faults are
 // logged at most once per interval.
 package redisconn
@@ -60,7 +60,8 @@ func Open(url string, timeout time.Duration, logger *slog.Logger, m *metrics.Met
 }
 
 // quietLogger drops go-redis's own log lines, which it writes for every
-// failed dial. Fault logs them at most once per logInterval instead.
+// failed dial. The failed call still returns its error to a caller, which
+// passes it to Fault, and Fault logs at most once per logInterval.
 type quietLogger struct{}
 
 func (quietLogger) Printf(context.Context, string, ...any) {}
@@ -107,7 +108,7 @@ func (c *Conn) Fault(op string, err error) {
 		"faults_not_logged", suppressed, "log_interval", logInterval.String())
 }
 
-// Ping checks that Redis answers within the timeout and records a fault
+// Ping checks that Redis responds within the timeout and records a fault
 // when it does not.
 func (c *Conn) Ping(ctx context.Context) error {
 	ctx, cancel := c.Context(ctx)
