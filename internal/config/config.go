@@ -66,7 +66,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.String("database_url", Redact(c.DatabaseURL)),
 		slog.Bool("license_key_secret_set", c.LicenseKeySecret != ""),
-		slog.Any("scale", c.Scale),
+		slog.Attr{Key: "scale", Value: c.Scale.LogValue()},
 	)
 }
 
