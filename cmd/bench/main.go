@@ -46,6 +46,7 @@ type bench struct {
 	pgbench     map[int]pgbenchResult
 	profiles    []namedProfile
 	commit      string
+	redis       *redisServer
 }
 
 func main() {
@@ -116,6 +117,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer redis.stop()
+	b.redis = redis
 
 	if err := b.runAll(ctx, db, redis); err != nil {
 		return err

@@ -30,11 +30,16 @@ type pgbenchResult struct {
 	TPS     float64
 	Latency time.Duration
 	Command string
+	// CPU holds pgbench's own CPU per transaction as the load generator.
+	// PostgreSQL's share is not known, because pgbench's backends exit
+	// before they can be sampled.
+	CPU cpuSample
 }
 
 var (
-	tpsLine     = regexp.MustCompile(`tps = ([0-9.]+)`)
-	latencyLine = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
+	tpsLine       = regexp.MustCompile(`tps = ([0-9.]+)`)
+	latencyLine   = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
+	processedLine = regexp.MustCompile(`number of transactions actually processed: ([0-9]+)`)
 )
 
 // runPgbench runs the script against the rows seeded so far with the
@@ -67,6 +72,10 @@ func (b *bench) runPgbench(db *benchDB) (pgbenchResult, error) {
 	}
 	if res.TPS == 0 {
 		return res, fmt.Errorf("pgbench printed no tps:\n%s", out)
+	}
+	if m := processedLine.FindSubmatch(out); m != nil {
+		n, _ := strconv.ParseUint(string(m[1]), 10, 64)
+		res.CPU.loader = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()) / time.Duration(max(n, 1))
 	}
 	return res, nil
 }

@@ -28,16 +28,16 @@ func (b *bench) report(command string) string {
 		"Server pool and pgbench clients: %d connections.\n\n",
 		b.opts.warmup, b.opts.duration, b.opts.workers, b.opts.dbConns)
 
-	fmt.Fprintln(&w, "| Run | Licenses | Requests/s | p50 | p99 | Server peak RSS | Cache hits / misses / Redis errors |")
-	fmt.Fprintln(&w, "| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+	fmt.Fprintln(&w, "| Run | Licenses | Requests/s | p50 | p99 | Server peak RSS | CPU µs per request: server / load generator / PostgreSQL / Redis | Cache hits / misses / Redis errors |")
+	fmt.Fprintln(&w, "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
 	for _, r := range b.rows {
-		fmt.Fprintf(&w, "| %s | %s | %.0f | %s | %s | %.1f MiB | %s |\n", r.Name, count(r.Size), r.Summary.Throughput,
-			ms(r.Summary.P50), ms(r.Summary.P99), float64(r.PeakRSS)/(1<<20), cacheCounts(r))
+		fmt.Fprintf(&w, "| %s | %s | %.0f | %s | %s | %.1f MiB | %s | %s |\n", r.Name, count(r.Size), r.Summary.Throughput,
+			ms(r.Summary.P50), ms(r.Summary.P99), float64(r.PeakRSS)/(1<<20), cpuCells(r.CPU), cacheCounts(r))
 	}
 	for _, size := range []int{b.opts.small, b.opts.large} {
 		p := b.pgbench[size]
-		fmt.Fprintf(&w, "| pgbench, one verification's statements | %s | %.0f | mean %s | | | |\n",
-			count(size), p.TPS, ms(p.Latency))
+		fmt.Fprintf(&w, "| pgbench, one verification's statements | %s | %.0f | mean %s | | | - / %.0f / n/a / - | |\n",
+			count(size), p.TPS, ms(p.Latency), float64(p.CPU.loader)/float64(time.Microsecond))
 	}
 	fmt.Fprintln(&w)
 	b.writeRatios(&w)
@@ -178,6 +178,11 @@ func cacheCounts(r row) string {
 		return ""
 	}
 	return fmt.Sprintf("%.0f / %.0f / %.0f", hits, misses, c["licensing_redis_errors_total"])
+}
+
+func cpuCells(c cpuSample) string {
+	us := func(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond)) }
+	return us(c.server) + " / " + us(c.loader) + " / " + us(c.postgres) + " / " + us(c.redis)
 }
 
 func yesNo(ok bool) string {

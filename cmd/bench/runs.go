@@ -37,6 +37,8 @@ type row struct {
 	// Counters holds the server's cache and Redis error counters at the
 	// end of the run, when the metrics listener is on.
 	Counters map[string]float64
+	// CPU is the CPU time per request of each process group.
+	CPU cpuSample
 }
 
 // scrape reads the cache lookup and Redis error counters from the server's
@@ -144,7 +146,9 @@ func verifyOnce(base string, i int) error {
 }
 
 func (b *bench) record(ctx context.Context, name string, size int, s *server, newTargeter targeterFactory) error {
+	before := b.sampleCPU(s)
 	summary := loadgen.Attack(newTargeter(s.base), 0, b.opts.duration, b.opts.workers)
+	cpu := perRequest(before, b.sampleCPU(s), summary.Requests)
 	if summary.Status["200"] != int(summary.Requests) {
 		return fmt.Errorf("%s: status counts %v, want only 200", name, summary.Status)
 	}
@@ -152,7 +156,7 @@ func (b *bench) record(ctx context.Context, name string, size int, s *server, ne
 	if err != nil {
 		return err
 	}
-	b.rows = append(b.rows, row{Name: name, Size: size, Summary: summary, PeakRSS: rss, Counters: b.scrape()})
+	b.rows = append(b.rows, row{Name: name, Size: size, Summary: summary, PeakRSS: rss, Counters: b.scrape(), CPU: cpu})
 	fmt.Fprintf(os.Stderr, "bench: %s: %.0f requests/s, p50 %s, p99 %s, peak RSS %.1f MiB\n",
 		name, summary.Throughput, summary.P50, summary.P99, float64(rss)/(1<<20))
 
