@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,11 +18,13 @@ import (
 	"github.com/rescuepc/licensing/internal/faultproxy"
 	"github.com/rescuepc/licensing/internal/httpapi"
 	"github.com/rescuepc/licensing/internal/license"
+	"github.com/rescuepc/licensing/internal/pgbouncertest"
 	"github.com/rescuepc/licensing/internal/pgtest"
 	"github.com/rescuepc/licensing/internal/postgres"
 	"github.com/rescuepc/licensing/internal/ratelimit"
 	"github.com/rescuepc/licensing/internal/redisconn"
 	"github.com/rescuepc/licensing/internal/redistest"
+	"github.com/rescuepc/licensing/internal/tenant"
 )
 
 // scaleSetup describes the hot-path parts of a test server.
@@ -34,7 +38,8 @@ type scaleSetup struct {
 }
 
 // newScaleEnv starts a server with the Redis cache, rate limits and
-// optional Redis health check wired as the serve command wires them.
+// optional Redis health check wired as the serve command wires them, or
+// without Redis when s.redisURL is empty.
 func newScaleEnv(t *testing.T, s scaleSetup) *env {
 	t.Helper()
 	if s.dbURL == "" {
@@ -50,25 +55,29 @@ func newScaleEnv(t *testing.T, s scaleSetup) *env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	conn, err := redisconn.Open(s.redisURL, 50*time.Millisecond, logger, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	finder := cache.New(db, conn, cache.Options{TTL: time.Minute, NegativeTTL: time.Minute, Prefix: s.prefix})
-	s.limits.Prefix = s.prefix + "rate:"
-
-	handler := httpapi.NewHandler(httpapi.Options{
+	opts := httpapi.Options{
 		Logger:         logger,
 		Region:         "test-region",
 		Version:        "v-test",
-		Verifier:       license.NewVerifier(finder, hasher),
+		Verifier:       license.NewVerifier(db, hasher),
 		Database:       db,
-		OptionalChecks: []httpapi.Check{{Name: "redis", Pinger: conn, Optional: true}},
-		RateLimiter:    ratelimit.New(conn, s.limits),
+		RateLimiter:    ratelimit.New(nil, s.limits),
 		TrustedProxies: s.trustedProxies,
 		VerifyTimeout:  s.verifyTimeout,
-	})
+	}
+	if s.redisURL != "" {
+		conn, err := redisconn.Open(s.redisURL, 50*time.Millisecond, logger, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		finder := cache.New(db, conn, cache.Options{TTL: time.Minute, NegativeTTL: time.Minute, Prefix: s.prefix})
+		s.limits.Prefix = s.prefix + "rate:"
+		opts.Verifier = license.NewVerifier(finder, hasher)
+		opts.OptionalChecks = []httpapi.Check{{Name: "redis", Pinger: conn, Optional: true}}
+		opts.RateLimiter = ratelimit.New(conn, s.limits)
+	}
+	handler := httpapi.NewHandler(opts)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &env{t: t, db: db, hasher: hasher, server: srv}
@@ -259,4 +268,41 @@ func mustKey(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return key
+}
+
+func TestVerifyThroughPgBouncer(t *testing.T) {
+	tdb := pgtest.New(t)
+	u, err := url.Parse(tdb.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	password, _ := u.User.Password()
+	addr := pgbouncertest.Start(t, tdb.HostPort(t), map[string]string{u.User.Username(): password})
+	// No cache, so every verification goes through PgBouncer.
+	e := newScaleEnv(t, scaleSetup{dbURL: tdb.AppURLVia(t, addr) + "&default_query_exec_mode=exec"})
+	e.mustTenant("acme")
+	e.mustTenant("globex")
+	keys := map[string]string{"acme": mustKey(t), "globex": mustKey(t)}
+	for tid, key := range keys {
+		e.mustLicense(tenant.ID(tid), "same@example.com", key, license.StatusActive, nil)
+	}
+
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Go(func() {
+			for i := range 20 {
+				own, other := "acme", "globex"
+				if (w+i)%2 == 1 {
+					own, other = other, own
+				}
+				if got := e.verify(own, "same@example.com", keys[own]); got.Code != "VALID" {
+					t.Errorf("tenant %s, own key: %s, want VALID", own, got.Code)
+				}
+				if got := e.verify(own, "same@example.com", keys[other]); got.Code != "NOT_FOUND" {
+					t.Errorf("tenant %s, key of %s: %s, want NOT_FOUND", own, other, got.Code)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
