@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: help build run test fuzz lint drill regions
+.PHONY: help build run test fuzz lint drill regions loadtest bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,3 +32,9 @@ drill: ## Deploy green and roll back to blue behind nginx under load; fail on an
 
 regions: build ## Run a us-east-1 and a eu-west-1 instance on a primary and a replica, and verify through both
 	scripts/regions-demo.sh
+
+loadtest: build ## Load a running server (TARGET, default http://127.0.0.1:3000) with verify requests; LOADTEST_ARGS="--rate 500"
+	scripts/loadtest.sh $(LOADTEST_ARGS)
+
+bench: build ## Benchmark verify-license on a fresh database and write docs/benchmarks.md
+	scripts/bench.sh

@@ -39,11 +39,11 @@ func (c *cli) importLicenses(ctx context.Context, args []string) error {
 			Status: r.Status, Plan: r.Plan, ExpiresAt: r.ExpiresAt,
 		}}
 	}
-	db, err := postgres.Open(ctx, c.cfg.DatabaseURL)
+	db, closeDB, err := c.openLicenseStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	res, err := db.ImportLicenses(ctx, tid, list)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)

@@ -68,11 +68,11 @@ func (c *cli) issueLicense(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := postgres.Open(ctx, c.cfg.DatabaseURL)
+	db, closeDB, err := c.openLicenseStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	l, err := db.CreateLicense(ctx, tid, postgres.NewLicense{
 		Email: addr, KeyHash: hasher.Hash(key), KeyPrefix: license.KeyPrefix(key),
 		Status: license.StatusActive, Plan: *plan, ExpiresAt: expiresAt,
@@ -147,11 +147,11 @@ func (c *cli) setLicenseStatus(ctx context.Context, verb string, status license.
 		return err
 	}
 
-	db, err := postgres.Open(ctx, c.cfg.DatabaseURL)
+	db, closeDB, err := c.openLicenseStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	l, changed, err := db.SetStatus(ctx, tid, ref, status)
 	if err != nil {
 		return err
@@ -191,11 +191,11 @@ func (c *cli) listLicenses(ctx context.Context, args []string) error {
 		return err
 	}
 
-	db, err := postgres.Open(ctx, c.cfg.DatabaseURL)
+	db, closeDB, err := c.openLicenseStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	addr := license.NormalizeEmail(*email)
 	if addr != "" {
 		if err := license.ValidateEmail(addr); err != nil {

@@ -23,7 +23,8 @@ const testSecret = "test-secret-test-secret-test-secret-0123"
 // testEnv returns an environment for run with the given database and
 // extra variables.
 func testEnv(dbURL string, extra ...string) func(string) string {
-	vars := map[string]string{"DATABASE_URL": dbURL, "LICENSE_KEY_SECRET": testSecret, "LOG_LEVEL": "warn", "DRAIN_DELAY": "0s"}
+	vars := map[string]string{"DATABASE_URL": dbURL, "LICENSE_KEY_SECRET": testSecret, "LOG_LEVEL": "warn", "DRAIN_DELAY": "0s",
+		"METRICS_ADDR": "127.0.0.1:0"}
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]
 	}

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/rescuepc/licensing/internal/httpapi"
 	"github.com/rescuepc/licensing/internal/license"
 	"github.com/rescuepc/licensing/internal/postgres"
 	"github.com/rescuepc/licensing/internal/replica"
@@ -15,14 +16,15 @@ import (
 // replicaCheckInterval is how often the replica's lag is measured.
 const replicaCheckInterval = 500 * time.Millisecond
 
-// openReader returns the finder for verification: the primary alone, or a
-// replica.Reader when DATABASE_READ_URL is set. The monitor, when there is
-// one, runs until ctx ends; close releases the replica's connections.
-func (c *cli) openReader(ctx context.Context, primary *postgres.DB, logger *slog.Logger) (license.Finder, *replica.Monitor, func(), error) {
+// openReader returns the finder for verification reads: the primary
+// alone, or a replica.Reader when DATABASE_READ_URL is set, with its health
+// check. The replica's monitor runs until ctx ends; close releases the
+// replica's connections.
+func (c *cli) openReader(ctx context.Context, primary *postgres.DB, logger *slog.Logger) (license.Finder, []httpapi.Check, func(), error) {
 	if c.cfg.Replica.URL == "" {
 		return primary, nil, func() {}, nil
 	}
-	standby, err := postgres.OpenLazy(ctx, c.cfg.Replica.URL)
+	standby, err := postgres.OpenLazy(ctx, c.cfg.Replica.URL, c.poolOptions())
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -44,5 +46,6 @@ func (c *cli) openReader(ctx context.Context, primary *postgres.DB, logger *slog
 		ConfirmRate:  rate.Limit(c.cfg.Replica.ConfirmRate),
 		ConfirmBurst: max(1, int(c.cfg.Replica.ConfirmRate)),
 	}, logger)
-	return reader, monitor, standby.Close, nil
+	check := httpapi.Check{Name: "replica", Pinger: reader, Optional: true, Details: reader.HealthDetails}
+	return reader, []httpapi.Check{check}, standby.Close, nil
 }

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/rescuepc/licensing/internal/billing"
 	"github.com/rescuepc/licensing/internal/httpapi"
 	"github.com/rescuepc/licensing/internal/license"
+	"github.com/rescuepc/licensing/internal/metrics"
 	"github.com/rescuepc/licensing/internal/postgres"
 )
 
@@ -22,24 +24,42 @@ func (c *cli) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := postgres.Open(ctx, c.cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.CheckRowSecurity(ctx); err != nil {
-		return err
-	}
+	m := metrics.New()
+
 	// Background work, such as the replica monitor, runs until serve
 	// returns, not until ctx ends, so it keeps working while the server
 	// drains.
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
-	finder, _, closeReader, err := c.openReader(background, db, logger)
+	var (
+		replicaChecks []httpapi.Check
+		closeReplica  = func() {}
+	)
+	st, err := c.openStore(ctx, logger, m, func(err error) {
+		logger.Error("cache invalidation failed; a cached verdict may be stale until CACHE_TTL ends", "error", err)
+	}, func(primary *postgres.DB) (license.Finder, error) {
+		finder, checks, closeFn, err := c.openReader(background, primary, logger)
+		replicaChecks, closeReplica = checks, closeFn
+		return finder, err
+	})
 	if err != nil {
 		return err
 	}
-	defer closeReader()
+	defer st.close()
+	defer closeReplica()
+	db := st.db
+	if err := db.CheckRowSecurity(ctx); err != nil {
+		return err
+	}
+	m.RegisterPool(db.Stat)
+	m.RegisterCounterFunc("licensing_stripe_webhook_signature_failures_total",
+		"Stripe webhook requests rejected for a missing, wrong or stale signature.",
+		func() float64 { return float64(billing.SignatureFailures.Value()) })
+	stopMetrics, err := c.startMetrics(logger, m)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	billingService, err := newBillingService(c.cfg, db, hasher, logger)
 	if err != nil {
@@ -56,10 +76,16 @@ func (c *cli) serve(ctx context.Context) error {
 			Logger:   logger,
 			Region:   c.cfg.Region,
 			Version:  version,
-			Verifier: license.NewVerifier(finder, hasher),
+			Verifier: license.NewVerifier(st.finder(), hasher),
 			Database: db,
 			Billing:  billingService,
 			Drain:    drain,
+
+			OptionalChecks: append(st.optionalChecks(), replicaChecks...),
+			Metrics:        m,
+			RateLimiter:    c.rateLimiter(st),
+			TrustedProxies: c.cfg.Scale.TrustedProxies,
+			VerifyTimeout:  c.cfg.Scale.VerifyTimeout,
 		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,

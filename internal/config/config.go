@@ -30,6 +30,8 @@ type Config struct {
 	DrainDelay time.Duration
 	Stripe     Stripe
 	Replica    Replica
+	// Scale holds the cache, rate-limit, pool, timeout and metrics settings.
+	Scale Scale
 }
 
 // Stripe holds the settings of the Stripe webhook and checkout endpoints.
@@ -82,6 +84,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Replica, err = loadReplica(getenv); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, loadScale(getenv, &c.Scale)...)
 	return c, errors.Join(errs...)
 }
 
@@ -127,6 +130,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("stripe_secret_key_set", c.Stripe.SecretKey != ""),
 		slog.String("stripe_api_url", Redact(c.Stripe.APIURL)),
 		slog.String("license_grace_period", c.Stripe.GracePeriod.String()),
+		slog.Attr{Key: "scale", Value: c.Scale.LogValue()},
 	)
 }
 

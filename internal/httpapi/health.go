@@ -22,6 +22,7 @@ type healthResponse struct {
 	Region  string            `json:"region"`
 	Version string            `json:"version"`
 	Checks  map[string]string `json:"checks"`
+	Details map[string]any    `json:"details,omitempty"`
 }
 
 // Drain marks a server that is shutting down. Once Start is called,
@@ -51,27 +52,66 @@ func (d *Drain) Wrap(next http.Handler) http.Handler {
 	})
 }
 
+// Check is a dependency that /api/health pings. A failing required check
+// makes the service unavailable (503); a failing optional one, such as the
+// Redis cache, only makes it degraded, still 200, because the service works
+// without it.
+type Check struct {
+	Name     string
+	Pinger   Pinger
+	Optional bool
+	// Details, when set, adds measurements such as a replica's lag to the
+	// response's details object.
+	Details func() map[string]any
+}
+
 // handleHealth reports readiness: 503 "draining" once drain has started,
-// otherwise 200 when the database responds within healthTimeout and 503
-// when it does not.
-func handleHealth(db Pinger, drain *Drain, region, version string, logger *slog.Logger) http.HandlerFunc {
+// otherwise 200 when every required check responds within healthTimeout
+// and 503 when one does not. A failing optional check sets its entry and
+// the status to "degraded".
+func handleHealth(checks []Check, drain *Drain, region, version string, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if drain.Draining() {
 			writeJSON(w, http.StatusServiceUnavailable, healthResponse{Status: "draining", Region: region, Version: version, Checks: map[string]string{}})
 			return
 		}
-		resp := healthResponse{Status: "ok", Region: region, Version: version, Checks: map[string]string{"database": "ok"}}
+		resp := healthResponse{Status: "ok", Region: region, Version: version, Checks: map[string]string{}}
 		status := http.StatusOK
 
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
-		if err := db.Ping(ctx); err != nil {
-			logger.WarnContext(r.Context(), "health check failed", "check", "database", "error", err)
-			resp.Status, resp.Checks["database"] = "unavailable", "unavailable"
+		for _, c := range checks {
+			resp.Checks[c.Name] = "ok"
+			resp.addDetails(c)
+			err := c.Pinger.Ping(ctx)
+			if err == nil {
+				continue
+			}
+			logger.WarnContext(r.Context(), "health check failed", "check", c.Name, "error", err)
+			if c.Optional {
+				resp.Checks[c.Name] = "degraded"
+				if status == http.StatusOK {
+					resp.Status = "degraded"
+				}
+				continue
+			}
+			resp.Status, resp.Checks[c.Name] = "unavailable", "unavailable"
 			status = http.StatusServiceUnavailable
 		}
 
 		writeJSON(w, status, resp)
+	}
+}
+
+func (resp *healthResponse) addDetails(c Check) {
+	if c.Details == nil {
+		return
+	}
+	if resp.Details == nil {
+		resp.Details = map[string]any{}
+	}
+	for k, v := range c.Details() {
+		resp.Details[k] = v
 	}
 }
 

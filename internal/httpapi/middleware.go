@@ -30,7 +30,7 @@ func requestIDFrom(ctx context.Context) string {
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
-		if !clientRequestID.MatchString(id) {
+		if id == "" || !clientRequestID.MatchString(id) {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)

@@ -3,9 +3,13 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/rescuepc/licensing/internal/metrics"
 )
 
 // Options holds what the API needs to serve requests.
@@ -20,20 +24,33 @@ type Options struct {
 	// Billing serves the Stripe webhook and checkout endpoints; nil leaves
 	// them out.
 	Billing Billing
+	// OptionalChecks are dependencies that /api/health reports as degraded,
+	// without failing, when they do not answer.
+	OptionalChecks []Check
+	// Metrics records requests and verdicts; nil records nothing.
+	Metrics *metrics.Metrics
+	// RateLimiter limits verify attempts; nil means no limits.
+	RateLimiter RateLimiter
+	// TrustedProxies lists the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	// VerifyTimeout bounds one verification; 0 means no bound beyond the
+	// server's write timeout.
+	VerifyTimeout time.Duration
 }
 
 // NewHandler returns the router for every endpoint of the API.
 func NewHandler(opts Options) http.Handler {
 	r := chi.NewRouter()
-	r.Use(withRequestID, withRegion(opts.Region), withAccessLog(opts.Logger))
+	r.Use(withRequestID, withRegion(opts.Region), withAccessLog(opts.Logger), withMetrics(opts.Metrics))
 
-	health := handleHealth(opts.Database, opts.Drain, opts.Region, opts.Version, opts.Logger)
+	checks := append([]Check{{Name: "database", Pinger: opts.Database}}, opts.OptionalChecks...)
+	health := handleHealth(checks, opts.Drain, opts.Region, opts.Version, opts.Logger)
 	r.Get("/api/health", health)
 	r.Head("/api/health", health)
 	r.Get("/api/health/live", handleLive)
 	r.Head("/api/health/live", handleLive)
 
-	r.With(withTenant(opts.Logger)).Post("/api/verify-license", handleVerify(opts.Verifier, opts.Logger))
+	r.With(withIPLimit(opts), withTenant(opts.Logger)).Post("/api/verify-license", handleVerify(opts))
 	if opts.Billing != nil {
 		r.Post("/api/webhooks/stripe", handleStripeWebhook(opts.Billing, opts.Logger))
 		r.With(withTenant(opts.Logger)).Get("/api/checkout-sessions/{id}/license",

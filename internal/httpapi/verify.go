@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -27,7 +26,8 @@ type licenseView struct {
 	ExpiresAt *string        `json:"expiresAt"`
 }
 
-func handleVerify(verifier Verifier, logger *slog.Logger) http.HandlerFunc {
+func handleVerify(opts Options) http.HandlerFunc {
+	logger := opts.Logger
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := checkJSONContentType(r); err != nil {
 			writeError(w, r, logger, err)
@@ -45,14 +45,36 @@ func handleVerify(verifier Verifier, logger *slog.Logger) http.HandlerFunc {
 			writeError(w, r, logger, err)
 			return
 		}
-		verdict, err := verifier.Verify(r.Context(), tid, req.Email, req.LicenseKey)
-		if err != nil {
+		email := license.NormalizeEmail(req.Email)
+		if err := checkFailedLimit(r.Context(), opts, tid, email); err != nil {
 			writeError(w, r, logger, err)
 			return
 		}
 
+		verdict, err := verifyWithin(r.Context(), opts, tid, req)
+		if err != nil {
+			opts.Metrics.DatabaseError()
+			writeError(w, r, logger, err)
+			return
+		}
+		opts.Metrics.Verdict(string(verdict.Code))
+		if verdict.Code == license.CodeNotFound && opts.RateLimiter != nil {
+			opts.RateLimiter.RecordFailed(r.Context(), tid, email)
+		}
+
 		writeJSON(w, http.StatusOK, newVerifyResponse(verdict))
 	}
+}
+
+// verifyWithin runs the verification bounded by opts.VerifyTimeout, so a
+// hung database answers 503 instead of holding the request.
+func verifyWithin(ctx context.Context, opts Options, tid tenant.ID, req verifyRequest) (license.Verdict, error) {
+	if opts.VerifyTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.VerifyTimeout)
+		defer cancel()
+	}
+	return opts.Verifier.Verify(ctx, tid, req.Email, req.LicenseKey)
 }
 
 func newVerifyResponse(v license.Verdict) verifyResponse {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -17,18 +16,20 @@ import (
 	"github.com/rescuepc/licensing/internal/tenant"
 )
 
-// connectTimeout bounds how long Open waits for the first connection.
-const connectTimeout = 5 * time.Second
-
-// setTenantSQL scopes the current transaction to one tenant. The third
-// argument makes the setting local to the transaction, so a pooled
-// connection never carries a tenant into the next transaction.
-const setTenantSQL = `SELECT set_config('app.tenant_id', $1, true)`
+// setTenantSQL scopes the current transaction to one tenant and sets its
+// statement timeout. The third argument of set_config makes each setting
+// local to the transaction, so a pooled connection, or a PgBouncer server
+// connection in transaction mode, never carries them into the next
+// transaction.
+const setTenantSQL = `SELECT set_config('app.tenant_id', $1, true), set_config('statement_timeout', $2, true)`
 
 // DB is a pool of connections to the licensing database.
 type DB struct {
 	pool      *pgxpool.Pool
 	listeners []ChangeListener
+	// statementTimeout is the value for set_config('statement_timeout'),
+	// in milliseconds.
+	statementTimeout string
 }
 
 // ChangeListener is called after a transaction that inserted or changed a
@@ -49,33 +50,10 @@ func (db *DB) notifyChange(ctx context.Context, tenantID tenant.ID, email string
 	}
 }
 
-// Open connects to the database at url and checks that it responds.
+// Open connects to the database at url with DefaultOptions and checks that
+// it answers.
 func Open(ctx context.Context, url string) (*DB, error) {
-	db, err := OpenLazy(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, connectTimeout)
-	defer cancel()
-	if err := db.pool.Ping(pingCtx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to database as %q: %w", db.pool.Config().ConnConfig.User, err)
-	}
-	return db, nil
-}
-
-// OpenLazy returns a pool for the database at url without connecting, so a
-// server can start while an optional database, such as a replica, is down.
-func OpenLazy(ctx context.Context, url string) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("parse database URL: %w", err)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("create pool: %w", err)
-	}
-	return &DB{pool: pool}, nil
+	return OpenWithOptions(ctx, url, DefaultOptions())
 }
 
 // Close closes every connection in the pool.
@@ -94,7 +72,7 @@ func (db *DB) inTenantTx(ctx context.Context, tenantID tenant.ID, fn func(pgx.Tx
 		return tenant.ErrMissing
 	}
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, setTenantSQL, string(tenantID)); err != nil {
+		if _, err := tx.Exec(ctx, setTenantSQL, string(tenantID), db.statementTimeout); err != nil {
 			return fmt.Errorf("set tenant: %w", err)
 		}
 		return fn(tx)

@@ -37,7 +37,7 @@ func (db *DB) FindByKey(ctx context.Context, tenantID tenant.ID, email string, k
 		return license.License{}, tenant.ErrMissing
 	}
 	batch := &pgx.Batch{}
-	batch.Queue(setTenantSQL, string(tenantID))
+	batch.Queue(setTenantSQL, string(tenantID), db.statementTimeout)
 	batch.Queue(`SELECT `+licenseColumns+` FROM licenses
 		WHERE tenant_id = $1 AND key_hash = $2 AND email = $3`,
 		string(tenantID), keyHash, email)

@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -81,4 +82,30 @@ func (r *Reader) logFault(err error) {
 	if now-last >= 10 && r.lastFaultLog.CompareAndSwap(last, now) {
 		r.logger.Warn("replica lookup failed; reading from the primary", "error", err)
 	}
+}
+
+// Ping returns an error when verification reads cannot use the replica:
+// it is unreachable or lags more than the maximum lag. It makes the
+// replica a health check, which reports the instance as degraded but still
+// ready, because reads then go to the primary.
+func (r *Reader) Ping(ctx context.Context) error {
+	st := r.monitor.Status()
+	switch {
+	case !st.Reachable:
+		return errors.New("replica unreachable; reads go to the primary")
+	case st.Lag > r.maxLag:
+		return fmt.Errorf("replica lags %s, more than REPLICA_MAX_LAG %s; reads go to the primary",
+			st.Lag.Round(time.Millisecond), r.maxLag)
+	}
+	return nil
+}
+
+// HealthDetails returns the replica's measured state for /api/health.
+func (r *Reader) HealthDetails() map[string]any {
+	st := r.monitor.Status()
+	details := map[string]any{"replicaReachable": st.Reachable}
+	if st.Reachable {
+		details["replicaLagSeconds"] = st.Lag.Seconds()
+	}
+	return details
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,6 +45,7 @@ type topology struct {
 	primaryReads     *countingFinder
 	replicaReads     *countingFinder
 	monitor          *replica.Monitor
+	reader           *replica.Reader
 	verifier         *license.Verifier
 	hasher           *license.Hasher
 }
@@ -69,6 +71,7 @@ func newTopology(t *testing.T, opts replica.ReaderOptions) *topology {
 	}
 	go top.monitor.Run(ctx)
 	reader := replica.NewReader(top.primaryReads, top.replicaReads, top.monitor, opts, logger)
+	top.reader = reader
 	hasher, err := license.NewHasher(testSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +222,9 @@ func TestRevokeVisibleAfterMaxLag(t *testing.T) {
 		t.Errorf("revoked license within MaxLag: %s, want the replica's VALID", code)
 	}
 	waitFor(t, "lag above MaxLag", func() bool { return top.monitor.Status().Lag > opts.MaxLag })
+	if err := top.reader.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "REPLICA_MAX_LAG") {
+		t.Errorf("health check beyond MaxLag: %v, want an error naming REPLICA_MAX_LAG", err)
+	}
 	if code := top.verify("a@example.com", "KEY-A"); code != license.CodeRevoked {
 		t.Errorf("revoked license beyond MaxLag: %s, want REVOKED", code)
 	}
@@ -231,6 +237,12 @@ func TestReplicaStoppedAndBack(t *testing.T) {
 
 	top.replicaCluster.Stop()
 	waitFor(t, "monitor to lose the replica", func() bool { return !top.monitor.Status().Reachable })
+	if err := top.reader.Ping(context.Background()); err == nil {
+		t.Error("health check passes with the replica stopped")
+	}
+	if got := top.reader.HealthDetails()["replicaReachable"]; got != false {
+		t.Errorf("replicaReachable = %v with the replica stopped, want false", got)
+	}
 	if code := top.verify("a@example.com", "KEY-A"); code != license.CodeValid {
 		t.Errorf("replica stopped: %s, want VALID from the primary", code)
 	}
@@ -240,6 +252,9 @@ func TestReplicaStoppedAndBack(t *testing.T) {
 
 	top.replicaCluster.Start()
 	waitFor(t, "monitor to see the replica again", func() bool { return top.monitor.Status().Reachable })
+	if err := top.reader.Ping(context.Background()); err != nil {
+		t.Errorf("health check with the replica back: %v", err)
+	}
 	before := top.replicaReads.calls.Load()
 	waitFor(t, "a read served by the replica", func() bool {
 		top.verify("a@example.com", "KEY-A")
