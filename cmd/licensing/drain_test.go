@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rescuepc/licensing/internal/testnet"
+
 	"github.com/rescuepc/licensing/internal/pgtest"
 )
 
@@ -27,7 +29,7 @@ type drainingServer struct {
 func startDrainingServer(t *testing.T, drainDelay string) *drainingServer {
 	t.Helper()
 	db := pgtest.New(t)
-	addr := freeAddr(t)
+	addr := testnet.FreeAddr(t)
 	getenv := testEnv(db.AppURL, "HTTP_ADDR", addr, "DRAIN_DELAY", drainDelay, "LOG_LEVEL", "info")
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &drainingServer{addr: addr, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}

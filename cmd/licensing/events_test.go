@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rescuepc/licensing/internal/testnet"
+
 	"github.com/rescuepc/licensing/internal/pgtest"
 )
 
@@ -54,7 +56,7 @@ func checkoutKey(t *testing.T, base, session string) string {
 
 func TestStripeFixtureThroughServer(t *testing.T) {
 	db := pgtest.New(t)
-	getenv := testEnv(db.AppURL, "HTTP_ADDR", freeAddr(t), "STRIPE_WEBHOOK_SECRET", "whsec_old_one,"+testWebhookSecret)
+	getenv := testEnv(db.AppURL, "HTTP_ADDR", testnet.FreeAddr(t), "STRIPE_WEBHOOK_SECRET", "whsec_old_one,"+testWebhookSecret)
 	base := startServer(t, getenv)
 	fixture := filepath.Join("..", "..", "testdata", "stripe", "checkout.session.completed.json")
 
@@ -83,7 +85,7 @@ func TestStripeFixtureThroughServer(t *testing.T) {
 
 func TestEventsListAndRetry(t *testing.T) {
 	db := pgtest.New(t)
-	getenv := testEnv(db.AppURL, "HTTP_ADDR", freeAddr(t), "STRIPE_WEBHOOK_SECRET", testWebhookSecret)
+	getenv := testEnv(db.AppURL, "HTTP_ADDR", testnet.FreeAddr(t), "STRIPE_WEBHOOK_SECRET", testWebhookSecret)
 	base := startServer(t, getenv)
 
 	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "stripe", "checkout.session.completed.payment.json"))

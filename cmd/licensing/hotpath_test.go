@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rescuepc/licensing/internal/testnet"
+
 	"github.com/rescuepc/licensing/internal/pgtest"
 	"github.com/rescuepc/licensing/internal/redistest"
 )
@@ -13,8 +15,8 @@ import (
 func TestCachedServeRevokeFromCLI(t *testing.T) {
 	db := pgtest.New(t)
 	redisURL, prefix := redistest.Shared(t)
-	metricsAddr := freeAddr(t)
-	getenv := testEnv(db.AppURL, "HTTP_ADDR", freeAddr(t), "METRICS_ADDR", metricsAddr,
+	metricsAddr := testnet.FreeAddr(t)
+	getenv := testEnv(db.AppURL, "HTTP_ADDR", testnet.FreeAddr(t), "METRICS_ADDR", metricsAddr,
 		"REDIS_URL", redisURL, "REDIS_KEY_PREFIX", prefix)
 	key := strings.TrimSpace(mustRunCLI(t, getenv, "licenses", "issue", "--tenant", "default", "--email", "a@example.com"))
 	base := startServer(t, getenv)

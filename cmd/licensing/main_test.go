@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rescuepc/licensing/internal/testnet"
 
 	"github.com/rescuepc/licensing/internal/pgtest"
 )
@@ -46,16 +47,6 @@ func mustRunCLI(t *testing.T, getenv func(string) string, args ...string) string
 		t.Fatalf("licensing %s: %v\nstderr: %s", strings.Join(args, " "), err, errOut)
 	}
 	return out
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // startServer runs 'licensing serve' until the test ends and waits until
@@ -145,7 +136,7 @@ func verify(t *testing.T, base, tenantID, email, key string) string {
 
 func TestServeIssueRevokeVerify(t *testing.T) {
 	db := pgtest.New(t)
-	getenv := testEnv(db.AppURL, "HTTP_ADDR", freeAddr(t))
+	getenv := testEnv(db.AppURL, "HTTP_ADDR", testnet.FreeAddr(t))
 	mustRunCLI(t, getenv, "tenants", "create", "acme", "--name", "Acme Inc")
 	key := strings.TrimSpace(mustRunCLI(t, getenv, "licenses", "issue", "--tenant", "acme", "--email", "Buyer@Example.com", "--days", "30"))
 	base := startServer(t, getenv)
@@ -164,7 +155,7 @@ func TestServeIssueRevokeVerify(t *testing.T) {
 
 func TestServerLogsNoSecrets(t *testing.T) {
 	db := pgtest.New(t)
-	getenv := testEnv(db.AppURL, "HTTP_ADDR", freeAddr(t), "LOG_LEVEL", "debug")
+	getenv := testEnv(db.AppURL, "HTTP_ADDR", testnet.FreeAddr(t), "LOG_LEVEL", "debug")
 	key := strings.TrimSpace(mustRunCLI(t, getenv, "licenses", "issue", "--tenant", "default", "--email", "private.person@example.com"))
 	base, logs := startServerWithLogs(t, getenv)
 
@@ -233,7 +224,7 @@ func TestCommandErrors(t *testing.T) {
 		{"missing DATABASE_URL", testEnv(""), []string{"tenants", "list"}, "DATABASE_URL is required"},
 		{"unreachable database", testEnv("postgres://nobody@127.0.0.1:1/x?connect_timeout=2"), []string{"tenants", "list"}, "connect to database"},
 		{"missing secret", testEnv(db.AppURL, "LICENSE_KEY_SECRET", ""), []string{"licenses", "issue", "--tenant", "default", "--email", "a@example.com"}, "LICENSE_KEY_SECRET is required"},
-		{"serve as superuser", testEnv(db.AdminURL, "HTTP_ADDR", freeAddr(t)), []string{"serve"}, "superuser"},
+		{"serve as superuser", testEnv(db.AdminURL, "HTTP_ADDR", testnet.FreeAddr(t)), []string{"serve"}, "superuser"},
 		{"unknown tenant", testEnv(db.AppURL), []string{"licenses", "issue", "--tenant", "nobody", "--email", "a@example.com"}, "tenant not found"},
 		{"bad tenant ID", testEnv(db.AppURL), []string{"tenants", "create", "Bad Name"}, "invalid"},
 		{"bad email", testEnv(db.AppURL), []string{"licenses", "issue", "--tenant", "default", "--email", "nope"}, "--email"},
@@ -260,7 +251,7 @@ func TestCommandErrors(t *testing.T) {
 
 func TestImportAllOrNothing(t *testing.T) {
 	db := pgtest.New(t)
-	getenv := testEnv(db.AppURL, "HTTP_ADDR", freeAddr(t))
+	getenv := testEnv(db.AppURL, "HTTP_ADDR", testnet.FreeAddr(t))
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.csv")
 	bad := filepath.Join(dir, "bad.csv")
@@ -325,7 +316,7 @@ func writeFile(t *testing.T, path, content string) {
 
 func TestServeStopsOnCancel(t *testing.T) {
 	db := pgtest.New(t)
-	getenv := testEnv(db.AppURL, "HTTP_ADDR", freeAddr(t))
+	getenv := testEnv(db.AppURL, "HTTP_ADDR", testnet.FreeAddr(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, &bytes.Buffer{}, &bytes.Buffer{}, getenv) }()

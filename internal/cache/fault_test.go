@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rescuepc/licensing/internal/testnet"
+
 	"github.com/rescuepc/licensing/internal/license"
 	"github.com/rescuepc/licensing/internal/redistest"
 	"github.com/rescuepc/licensing/internal/tenant"
@@ -44,7 +46,7 @@ func TestCacheRedisUnreachable(t *testing.T) {
 		name string
 		addr string
 	}{
-		{"nothing listening", redistest.FreeAddr(t)},
+		{"nothing listening", testnet.FreeAddr(t)},
 		{"accepts but never answers", redistest.Hung(t)},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rescuepc/licensing/internal/testnet"
+
 	"github.com/rescuepc/licensing/internal/cache"
 	"github.com/rescuepc/licensing/internal/faultproxy"
 	"github.com/rescuepc/licensing/internal/httpapi"
@@ -190,7 +192,7 @@ func TestRateLimitFailedPerEmail(t *testing.T) {
 }
 
 func TestRateLimitWithoutRedis(t *testing.T) {
-	e := newScaleEnv(t, scaleSetup{redisURL: "redis://" + redistest.FreeAddr(t) + "/0", prefix: "test:",
+	e := newScaleEnv(t, scaleSetup{redisURL: "redis://" + testnet.FreeAddr(t) + "/0", prefix: "test:",
 		limits: ratelimit.Options{IPPerMinute: 2}})
 
 	e.verifyFrom("", "a@example.com", "AAAAA")

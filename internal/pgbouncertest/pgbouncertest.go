@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/rescuepc/licensing/internal/testnet"
 )
 
 // Start runs pgbouncer in front of target (host:port) and stops it when t
@@ -34,7 +36,7 @@ func Start(t testing.TB, target string, users map[string]string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	addr := freeAddr(t)
+	addr := testnet.FreeAddr(t)
 	_, listenPort, _ := net.SplitHostPort(addr)
 
 	var auth string
@@ -112,14 +114,4 @@ func waitListening(t testing.TB, addr, logPath string) {
 	}
 	log, _ := os.ReadFile(logPath)
 	t.Fatalf("pgbouncer did not listen on %s within 10s; log:\n%s", addr, log)
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

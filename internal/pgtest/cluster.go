@@ -2,7 +2,6 @@ package pgtest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rescuepc/licensing/internal/testnet"
 )
 
 // Cluster is a PostgreSQL server that a test started on a loopback port,
@@ -53,7 +54,7 @@ func NewPrimary(t testing.TB) *Cluster {
 	if bin == "" {
 		t.Skip("skipped: PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) are not installed; on Debian: apt-get install postgresql")
 	}
-	c := &Cluster{Port: freePort(t), Dir: ownedTempDir(t), bin: bin, t: t}
+	c := &Cluster{Port: testnet.FreePort(t), Dir: ownedTempDir(t), bin: bin, t: t}
 	c.runAsOwner("initdb", "-D", c.Dir, "-U", "postgres", "--auth=trust", "--no-sync")
 	conf := "\nwal_level = replica\nmax_wal_senders = 5\nfsync = off\n"
 	appendFile(t, filepath.Join(c.Dir, "postgresql.conf"), conf)
@@ -67,7 +68,7 @@ func NewPrimary(t testing.TB) *Cluster {
 // streaming hot standby, stopped when t ends.
 func NewReplica(t testing.TB, primary *Cluster) *Cluster {
 	t.Helper()
-	c := &Cluster{Port: freePort(t), Dir: ownedTempDir(t), bin: primary.bin, t: t}
+	c := &Cluster{Port: testnet.FreePort(t), Dir: ownedTempDir(t), bin: primary.bin, t: t}
 	c.runAsOwner("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(primary.Port), "-U", "postgres",
 		"-D", c.Dir, "-R", "-X", "stream", "--no-sync", "--checkpoint=fast")
 	c.Start()
@@ -148,15 +149,4 @@ func appendFile(t testing.TB, path, text string) {
 	if _, err := f.WriteString(text); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

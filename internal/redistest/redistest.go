@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rescuepc/licensing/internal/testnet"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -70,7 +72,7 @@ func Start(t testing.TB) *Server {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server not found; install the redis-server package: %v", err)
 	}
-	s := &Server{Addr: FreeAddr(t), t: t, dir: t.TempDir()}
+	s := &Server{Addr: testnet.FreeAddr(t), t: t, dir: t.TempDir()}
 	s.Restart()
 	t.Cleanup(s.Stop)
 	return s
@@ -109,18 +111,6 @@ func (s *Server) Restart() {
 		}
 	}
 	s.t.Fatalf("redis-server on %s did not answer within 10s; see %s", s.Addr, filepath.Join(s.dir, "redis.log"))
-}
-
-// FreeAddr returns a loopback address with a port that was free a moment
-// ago.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // Hung starts a listener that accepts connections and never answers, and
