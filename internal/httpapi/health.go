@@ -9,7 +9,7 @@ import (
 )
 
 // healthTimeout bounds each dependency check, so a health probe never hangs
-// on a database that does not answer.
+// on a database that does not respond.
 const healthTimeout = time.Second
 
 // Pinger checks that a dependency responds.

@@ -40,7 +40,7 @@ type Reader struct {
 // ReaderOptions sets a Reader's limits.
 type ReaderOptions struct {
 	MaxLag       time.Duration // reads move to the primary beyond this lag
-	StaleAfter   time.Duration // non-valid answers are confirmed on the primary beyond this lag
+	StaleAfter   time.Duration // beyond this lag, verdicts other than valid are confirmed on the primary
 	ConfirmRate  rate.Limit    // primary confirmations per second
 	ConfirmBurst int
 }
