@@ -90,6 +90,13 @@ MIGRATION_DATABASE_URL=$admin_base/licensing?sslmode=disable
 LICENSE_KEY_SECRET=$secret
 DEV_DB_PASSWORD=$password
 ENV
+	# The server and the commands that change licenses share the verdict
+	# cache, so both read REDIS_URL from here.
+	if command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; then
+		echo "REDIS_URL=redis://127.0.0.1:6379/0" >>"$env_file"
+	else
+		log "no Redis answers on 127.0.0.1:6379; running without the verdict cache"
+	fi
 fi
 # shellcheck disable=SC1090
 . "$env_file"

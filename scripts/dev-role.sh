@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 . .dev/env
 
 psql "$MIGRATION_DATABASE_URL" -q -v ON_ERROR_STOP=1 -v password="$DEV_DB_PASSWORD" <<'SQL'
+SET client_min_messages = warning;
 SELECT 'CREATE ROLE licensing LOGIN'
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'licensing')
 \gexec

@@ -120,7 +120,8 @@ prepare_database() {
 start_color() {
 	local color=$1 port=$2
 	log "starting $color on 127.0.0.1:$port"
-	HTTP_ADDR=127.0.0.1:$port APP_REGION=drill DRAIN_DELAY=$drain_delay \
+	# Both colors run on this host, so each takes a free metrics port.
+	HTTP_ADDR=127.0.0.1:$port METRICS_ADDR=127.0.0.1:0 APP_REGION=drill DRAIN_DELAY=$drain_delay \
 		"$work/$color/licensing" serve >>"$work/$color.log" 2>&1 &
 	pids[$color]=$!
 	for _ in $(seq 150); do

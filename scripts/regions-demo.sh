@@ -69,7 +69,8 @@ export LICENSE_KEY_SECRET=$secret DATABASE_URL=$primary_url
 
 start_instance() {
 	local region=$1 addr=$2 redis_db=$3 read_url=$4
-	APP_REGION=$region HTTP_ADDR=$addr DATABASE_READ_URL=$read_url \
+	# Both instances run on this host, so each takes a free metrics port.
+	APP_REGION=$region HTTP_ADDR=$addr METRICS_ADDR=127.0.0.1:0 DATABASE_READ_URL=$read_url \
 		REDIS_URL=redis://127.0.0.1:6379/$redis_db \
 		"$bin" serve >"$work/$region.log" 2>&1 &
 	pids+=($!)

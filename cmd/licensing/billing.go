@@ -14,7 +14,7 @@ import (
 // STRIPE_SECRET_KEY missing no session is retrieved from Stripe.
 func newBillingService(cfg config.Config, db *postgres.DB, hasher *license.Hasher, logger *slog.Logger) (*billing.Service, error) {
 	if len(cfg.Stripe.WebhookSecrets) == 0 {
-		logger.Error("STRIPE_WEBHOOK_SECRET is not set, so POST /api/webhooks/stripe responds 503 and rejects every Stripe event; set it to the endpoint's signing secret")
+		logger.Warn("STRIPE_WEBHOOK_SECRET is not set, so POST /api/webhooks/stripe responds 503 and rejects every Stripe event; set it to the endpoint's signing secret")
 	}
 	return billing.NewService(billingOptions(cfg, db, hasher, logger))
 }

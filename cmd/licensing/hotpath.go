@@ -105,7 +105,7 @@ func (c *cli) rateLimiter(st *store) *ratelimit.Limiter {
 	return ratelimit.New(st.redis, ratelimit.Options{
 		IPPerMinute:   c.cfg.Scale.RateLimitIP,
 		FailedPerHour: c.cfg.Scale.RateLimitFailed,
-		Prefix:        c.cfg.Scale.RedisKeyPrefix + "rate:",
+		Prefix:        c.cfg.Scale.RedisKeyPrefix,
 	})
 }
 
