@@ -111,8 +111,8 @@ func (s *server) stop() {
 
 // redisServer is a private redis-server for the cache runs.
 type redisServer struct {
-	cmd *exec.Cmd
-	url string
+	cmd  *exec.Cmd
+	addr string
 }
 
 func startRedis(dir string) (*redisServer, error) {
@@ -129,12 +129,18 @@ func startRedis(dir string) (*redisServer, error) {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return &redisServer{cmd: cmd, url: "redis://" + addr + "/0"}, nil
+			return &redisServer{cmd: cmd, addr: addr}, nil
 		}
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	return nil, fmt.Errorf("redis-server did not listen on %s within 10s", addr)
+}
+
+// database returns the URL of Redis database n, so that each cache-warm
+// run starts from an empty cache.
+func (r *redisServer) database(n int) string {
+	return fmt.Sprintf("redis://%s/%d", r.addr, n)
 }
 
 func (r *redisServer) stop() {
