@@ -24,7 +24,7 @@ import (
 // redis and cache are nil when REDIS_URL is unset.
 type store struct {
 	db    *postgres.DB
-	reads license.Finder // where verification reads go: db or a replica reader
+	reads license.Finder // the source of verification reads: db or a replica reader
 	redis *redisconn.Conn
 	cache *cache.Finder
 }

@@ -53,9 +53,9 @@ func (d *Drain) Wrap(next http.Handler) http.Handler {
 }
 
 // Check is a dependency that /api/health pings. A failing required check
-// makes the service unavailable (503); a failing optional one, such as the
-// Redis cache, only makes it degraded, still 200, because the service works
-// without it.
+// makes the service unavailable (503). A failing optional one, such as the
+// Redis cache, only makes it degraded and keeps 200, because the service
+// works without it.
 type Check struct {
 	Name     string
 	Pinger   Pinger
