@@ -36,22 +36,51 @@ func newEnv(t testing.TB) *env {
 
 func newEnvWithURL(t testing.TB, url string) *env {
 	t.Helper()
+	db := mustOpenDB(t, url)
+	return startEnv(t, db, mustHasher(t), httpapi.Options{})
+}
+
+func mustOpenDB(t testing.TB, url string) *postgres.DB {
+	t.Helper()
 	db, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
+	return db
+}
+
+func mustHasher(t testing.TB) *license.Hasher {
+	t.Helper()
 	hasher, err := license.NewHasher(testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler := httpapi.NewHandler(httpapi.Options{
-		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Region:   "test-region",
-		Version:  "v-test",
-		Verifier: license.NewVerifier(db, hasher),
-		Database: db,
-	})
+	return hasher
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+// startEnv serves the API over db with opts until the test ends. It fills
+// the options a test leaves empty (logger, region, version, a verifier on
+// db, the database check) and wraps the handler with opts.Drain, as serve
+// does.
+func startEnv(t testing.TB, db *postgres.DB, hasher *license.Hasher, opts httpapi.Options) *env {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = discardLogger()
+	}
+	if opts.Region == "" {
+		opts.Region, opts.Version = "test-region", "v-test"
+	}
+	if opts.Verifier == nil {
+		opts.Verifier = license.NewVerifier(db, hasher)
+	}
+	opts.Database = db
+	handler := httpapi.NewHandler(opts)
+	if opts.Drain != nil {
+		handler = opts.Drain.Wrap(handler)
+	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &env{t: t, db: db, hasher: hasher, server: srv}

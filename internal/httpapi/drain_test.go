@@ -2,35 +2,17 @@ package httpapi_test
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/rescuepc/licensing/internal/httpapi"
-	"github.com/rescuepc/licensing/internal/license"
 	"github.com/rescuepc/licensing/internal/pgtest"
-	"github.com/rescuepc/licensing/internal/postgres"
 )
 
 func TestHealthDraining(t *testing.T) {
-	tdb := pgtest.New(t)
-	db, err := postgres.Open(t.Context(), tdb.AppURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	hasher, err := license.NewHasher(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
 	drain := &httpapi.Drain{}
-	srv := httptest.NewServer(drain.Wrap(httpapi.NewHandler(httpapi.Options{
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Region: "r", Version: "v",
-		Verifier: license.NewVerifier(db, hasher), Database: db, Drain: drain,
-	})))
-	t.Cleanup(srv.Close)
+	db := mustOpenDB(t, pgtest.New(t).AppURL)
+	srv := startEnv(t, db, mustHasher(t), httpapi.Options{Drain: drain}).server
 
 	if resp := mustGet(t, srv.URL+"/api/health"); resp.StatusCode != http.StatusOK || resp.Close {
 		t.Fatalf("before drain: status %d, close %v; want 200 and keep-alive", resp.StatusCode, resp.Close)

@@ -1,12 +1,8 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -22,7 +18,6 @@ import (
 	"github.com/rescuepc/licensing/internal/license"
 	"github.com/rescuepc/licensing/internal/pgbouncertest"
 	"github.com/rescuepc/licensing/internal/pgtest"
-	"github.com/rescuepc/licensing/internal/postgres"
 	"github.com/rescuepc/licensing/internal/ratelimit"
 	"github.com/rescuepc/licensing/internal/redisconn"
 	"github.com/rescuepc/licensing/internal/redistest"
@@ -47,22 +42,9 @@ func newScaleEnv(t *testing.T, s scaleSetup) *env {
 	if s.dbURL == "" {
 		s.dbURL = pgtest.New(t).AppURL
 	}
-	db, err := postgres.Open(context.Background(), s.dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	hasher, err := license.NewHasher(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	db, hasher, logger := mustOpenDB(t, s.dbURL), mustHasher(t), discardLogger()
 	opts := httpapi.Options{
 		Logger:         logger,
-		Region:         "test-region",
-		Version:        "v-test",
-		Verifier:       license.NewVerifier(db, hasher),
-		Database:       db,
 		RateLimiter:    ratelimit.New(nil, s.limits),
 		TrustedProxies: s.trustedProxies,
 		VerifyTimeout:  s.verifyTimeout,
@@ -79,10 +61,7 @@ func newScaleEnv(t *testing.T, s scaleSetup) *env {
 		opts.OptionalChecks = []httpapi.Check{{Name: "redis", Pinger: conn, Optional: true}}
 		opts.RateLimiter = ratelimit.New(conn, s.limits)
 	}
-	handler := httpapi.NewHandler(opts)
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-	return &env{t: t, db: db, hasher: hasher, server: srv}
+	return startEnv(t, db, hasher, opts)
 }
 
 func sharedSetup(t *testing.T) scaleSetup {

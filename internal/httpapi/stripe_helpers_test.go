@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,16 +40,7 @@ func newStripeEnv(t *testing.T, dbURL string, opts billing.Options) *stripeEnv {
 	if dbURL == "" {
 		dbURL = pgtest.New(t).AppURL
 	}
-	db, err := postgres.Open(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	hasher, err := license.NewHasher(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	db, hasher, logger := mustOpenDB(t, dbURL), mustHasher(t), discardLogger()
 	opts.Store, opts.Hasher, opts.CheckoutKeySecret, opts.GracePeriod, opts.Logger = db, hasher, checkoutSecret, grace, logger
 	if opts.WebhookSecrets == nil {
 		opts.WebhookSecrets = []string{oldWebhookSecret, webhookSecret}
@@ -61,12 +49,8 @@ func newStripeEnv(t *testing.T, dbURL string, opts billing.Options) *stripeEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Options{
-		Logger: logger, Region: "test-region", Version: "v-test",
-		Verifier: license.NewVerifier(db, hasher), Database: db, Billing: svc,
-	}))
-	t.Cleanup(srv.Close)
-	return &stripeEnv{env: &env{t: t, db: db, hasher: hasher, server: srv}, service: svc}
+	e := startEnv(t, db, hasher, httpapi.Options{Logger: logger, Billing: svc})
+	return &stripeEnv{env: e, service: svc}
 }
 
 // stripeEvent is a fixture from testdata/stripe that a test edits before
