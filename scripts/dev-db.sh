@@ -4,7 +4,7 @@
 # the owner, and a generated LICENSE_KEY_SECRET.
 #
 # It uses the PostgreSQL server at DEV_PGHOST:DEV_PGPORT (127.0.0.1:5432) as
-# user postgres when one answers there. Otherwise, when the server binaries
+# user postgres when one responds there. Otherwise, when the server binaries
 # are installed, it starts a throwaway cluster under .dev/pgdata on
 # 127.0.0.1:15439. With neither, it says what to install.
 set -euo pipefail
@@ -68,10 +68,10 @@ fi
 
 if ! pg_isready -q -h "$host" -p "$port" 2>/dev/null; then
 	if bin=$(find_pg_bin); then
-		log "no PostgreSQL answers on $host:$port"
+		log "no PostgreSQL responds on $host:$port"
 		start_throwaway_cluster "$bin"
 	else
-		log "no PostgreSQL answers on $host:$port and no server binaries (initdb, pg_ctl) are installed."
+		log "no PostgreSQL responds on $host:$port and no server binaries (initdb, pg_ctl) are installed."
 		log "Install them (Debian: apt-get install postgresql) or start a server on $host:$port."
 		exit 1
 	fi
@@ -95,7 +95,7 @@ ENV
 	if command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; then
 		echo "REDIS_URL=redis://127.0.0.1:6379/0" >>"$env_file"
 	else
-		log "no Redis answers on 127.0.0.1:6379; running without the verdict cache"
+		log "no Redis responds on 127.0.0.1:6379; running without the verdict cache"
 	fi
 fi
 # shellcheck disable=SC1090

@@ -43,7 +43,7 @@ type Scale struct {
 	// DBStatementTimeout is PostgreSQL's statement_timeout in every
 	// tenant-scoped transaction.
 	DBStatementTimeout time.Duration
-	// VerifyTimeout bounds one verification, after which it answers 503.
+	// VerifyTimeout bounds one verification, after which the request gets 503.
 	VerifyTimeout time.Duration
 
 	// MetricsAddr is the listen address of the Prometheus metrics endpoint;

@@ -1,5 +1,5 @@
 // Package faultproxy is a TCP proxy on loopback for fault tests. It forwards
-// connections to a real server until told to stall them, which makes the
+// connections to a real server until Stall is called, which makes the
 // server look hung to its clients without stopping it.
 package faultproxy
 

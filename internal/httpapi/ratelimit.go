@@ -20,7 +20,7 @@ type RateLimiter interface {
 	RecordFailed(ctx context.Context, tenantID tenant.ID, email string)
 }
 
-// withIPLimit answers 429 when the client IP is over its verify limit.
+// withIPLimit responds 429 when the client IP is over its verify limit.
 func withIPLimit(opts Options) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if opts.RateLimiter == nil {

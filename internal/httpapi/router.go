@@ -25,7 +25,7 @@ type Options struct {
 	// them out.
 	Billing Billing
 	// OptionalChecks are dependencies that /api/health reports as degraded,
-	// without failing, when they do not answer.
+	// without failing, when they do not respond.
 	OptionalChecks []Check
 	// Metrics records requests and verdicts; nil records nothing.
 	Metrics *metrics.Metrics

@@ -60,7 +60,7 @@ func handleStripeWebhook(b Billing, logger *slog.Logger) http.HandlerFunc {
 
 		out, err := b.Process(r.Context(), ev)
 		if isTimeout(err) {
-			// Stripe retries any failure; the webhook answers 500 rather than
+			// Stripe retries any failure; the webhook responds 500 rather than
 			// the 503 of other endpoints, so every transient fault looks alike.
 			logger.WarnContext(r.Context(), "stripe event not applied in time; Stripe will retry",
 				"event_id", ev.ID, "error", err, "request_id", requestIDFrom(r.Context()))

@@ -51,7 +51,7 @@ func (db *DB) notifyChange(ctx context.Context, tenantID tenant.ID, email string
 }
 
 // Open connects to the database at url with DefaultOptions and checks that
-// it answers.
+// it responds.
 func Open(ctx context.Context, url string) (*DB, error) {
 	return OpenWithOptions(ctx, url, DefaultOptions())
 }

@@ -27,7 +27,7 @@ func DefaultOptions() Options {
 }
 
 // OpenWithOptions connects to the database at url with opts and checks that
-// it answers. The query exec mode comes from url's default_query_exec_mode
+// it responds. The query exec mode comes from url's default_query_exec_mode
 // parameter; through PgBouncer in transaction mode it must be exec or
 // simple_protocol, because PgBouncer before 1.21 does not track named
 // prepared statements.

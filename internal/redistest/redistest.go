@@ -93,7 +93,7 @@ func (s *Server) Stop() {
 }
 
 // Restart starts the server again on the same port and waits until it
-// answers.
+// responds.
 func (s *Server) Restart() {
 	s.t.Helper()
 	_, port, _ := net.SplitHostPort(s.Addr)
@@ -113,7 +113,7 @@ func (s *Server) Restart() {
 	s.t.Fatalf("redis-server on %s did not answer within 10s; see %s", s.Addr, filepath.Join(s.dir, "redis.log"))
 }
 
-// Hung starts a listener that accepts connections and never answers, and
+// Hung starts a listener that accepts connections and never responds, and
 // returns its address. It closes when t ends.
 func Hung(t testing.TB) string {
 	t.Helper()
