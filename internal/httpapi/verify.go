@@ -67,7 +67,7 @@ func handleVerify(opts Options) http.HandlerFunc {
 }
 
 // verifyWithin runs the verification bounded by opts.VerifyTimeout, so a
-// hung database gets 503 instead of holding the request.
+// request to a hung database gets 503 instead of hanging.
 func verifyWithin(ctx context.Context, opts Options, tid tenant.ID, req verifyRequest) (license.Verdict, error) {
 	if opts.VerifyTimeout > 0 {
 		var cancel context.CancelFunc
